@@ -1,0 +1,42 @@
+# LLMLab — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+CONFIG ?= debug
+SWIFT_BUILD_FLAGS ?=
+BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
+
+.PHONY: run test deps build proto proto-check test-swift test-e2e bench-control clean
+
+## Install missing system packages, build, and start the server with its embedded database.
+run: deps build
+	@ops/scripts/run-server.sh "$(BIN)"
+
+## Install what the tests need, check generated code, build, and run every test.
+test: deps proto-check test-swift test-e2e
+
+deps:
+	@ops/scripts/install-deps.sh
+
+build:
+	swift build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product llmlab-server
+	swift build -c $(CONFIG) $(SWIFT_BUILD_FLAGS) --product llmlab-admin
+
+## Regenerate Sources/LLMLabProto from Proto/.
+proto: deps
+	ops/proto/generate.sh
+
+proto-check:
+	ops/proto/generate.sh --check
+
+test-swift:
+	swift build --build-tests
+	swift test --skip-build --parallel 2>&1 | tee .build/swift-test.log; exit $${PIPESTATUS[0]}
+
+test-e2e: build
+	ops/scripts/e2e.sh "$(BIN)"
+
+## Control-plane benchmarks (release build): login latency and ListProjects throughput.
+bench-control: deps
+	ops/bench/control.sh
+
+clean:
+	rm -rf .build

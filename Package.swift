@@ -1,0 +1,188 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every target shares: Swift 6 mode plus the upcoming features that keep
+/// dependencies explicit (`InternalImportsByDefault`, `MemberImportVisibility`) and
+/// existentials visible (`ExistentialAny`).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "llmlab",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "llmlab-server", targets: ["llmlab-server"]),
+        .executable(name: "llmlab-admin", targets: ["llmlab-admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // MARK: Domain
+        .target(
+            name: "LLMLabCore",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Generated wire types (committed; `make proto` regenerates)
+        .target(
+            name: "LLMLabProto",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Security primitives
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .target(
+            name: "LLMLabSecurity",
+            dependencies: [
+                "LLMLabCore",
+                "CArgon2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Persistence
+        .target(
+            name: "LLMLabTenantSchema",
+            path: "tenants",
+            resources: [.embedInCode("migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LLMLabStore",
+            dependencies: [
+                "LLMLabCore",
+                "LLMLabTenantSchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("ControlMigrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Edge
+        .target(
+            name: "LLMLabAPI",
+            dependencies: [
+                "LLMLabCore",
+                "LLMLabProto",
+                "LLMLabStore",
+                "LLMLabSecurity",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Composition
+        .target(
+            name: "LLMLabServer",
+            dependencies: [
+                "LLMLabCore",
+                "LLMLabAPI",
+                "LLMLabStore",
+                "LLMLabSecurity",
+                "LLMLabProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "llmlab-server",
+            dependencies: [
+                "LLMLabServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "llmlab-admin",
+            dependencies: [
+                "LLMLabProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "LLMLabTestSupport",
+            dependencies: [
+                "LLMLabStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LLMLabTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabCoreTests",
+            dependencies: ["LLMLabCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabSecurityTests",
+            dependencies: ["LLMLabSecurity", "LLMLabCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabStoreTests",
+            dependencies: ["LLMLabStore", "LLMLabCore", "LLMLabTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabAPITests",
+            dependencies: [
+                "LLMLabAPI", "LLMLabServer", "LLMLabProto", "LLMLabStore", "LLMLabSecurity",
+                "LLMLabCore", "LLMLabTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabServerTests",
+            dependencies: ["LLMLabServer", "LLMLabTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

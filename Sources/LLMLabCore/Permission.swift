@@ -1,0 +1,19 @@
+/// What an RPC needs from its caller. Every RPC maps to exactly one permission in
+/// ``RBACPolicy/methodPermissions``; roles grant sets of them.
+public enum Permission: String, Sendable, Hashable, CaseIterable {
+    /// No credential needed (login, health checks).
+    case open
+    /// Any valid credential (WhoAmI, Logout).
+    case authenticated
+    /// Platform operator only: provisioning tenants.
+    case tenantsManage
+    case auditRead
+    case usersRead
+    case usersWrite
+    case apiKeysRead
+    case apiKeysWrite
+    case projectsRead
+    case projectsWrite
+    case providerKeysRead
+    case providerKeysWrite
+}

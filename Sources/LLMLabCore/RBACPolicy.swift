@@ -1,0 +1,82 @@
+/// The one table that says which permission each RPC needs and which roles hold which
+/// permissions. An RPC missing from the table is denied; tests walk every generated method.
+public enum RBACPolicy {
+    /// Full gRPC method name (`package.Service/Method`) → the permission it needs.
+    public static let methodPermissions: [String: Permission] = [
+        // Standard health checking: open so probes need no credential.
+        "grpc.health.v1.Health/Check": .open,
+        "grpc.health.v1.Health/Watch": .open,
+
+        "llmlab.v1.TenantService/CreateTenant": .tenantsManage,
+        "llmlab.v1.TenantService/ListTenants": .tenantsManage,
+        "llmlab.v1.TenantService/SuspendTenant": .tenantsManage,
+        "llmlab.v1.TenantService/ResumeTenant": .tenantsManage,
+        "llmlab.v1.TenantService/DeleteTenant": .tenantsManage,
+
+        "llmlab.v1.AuthService/Login": .open,
+        "llmlab.v1.AuthService/Logout": .authenticated,
+        "llmlab.v1.AuthService/WhoAmI": .authenticated,
+        "llmlab.v1.AuthService/CreateApiKey": .apiKeysWrite,
+        "llmlab.v1.AuthService/ListApiKeys": .apiKeysRead,
+        "llmlab.v1.AuthService/RevokeApiKey": .apiKeysWrite,
+
+        "llmlab.v1.UserService/AddUser": .usersWrite,
+        "llmlab.v1.UserService/ListUsers": .usersRead,
+        "llmlab.v1.UserService/SetRole": .usersWrite,
+        "llmlab.v1.UserService/RemoveUser": .usersWrite,
+
+        "llmlab.v1.ProjectService/CreateProject": .projectsWrite,
+        "llmlab.v1.ProjectService/ListProjects": .projectsRead,
+        "llmlab.v1.ProjectService/GetProject": .projectsRead,
+        "llmlab.v1.ProjectService/UpdateProject": .projectsWrite,
+        "llmlab.v1.ProjectService/ArchiveProject": .projectsWrite,
+
+        "llmlab.v1.ProviderKeyService/PutProviderKey": .providerKeysWrite,
+        "llmlab.v1.ProviderKeyService/ListProviderKeys": .providerKeysRead,
+        "llmlab.v1.ProviderKeyService/DeleteProviderKey": .providerKeysWrite,
+
+        "llmlab.v1.AuditService/ListAuditEvents": .auditRead,
+        "llmlab.v1.AuditService/VerifyAuditChain": .auditRead,
+    ]
+
+    /// Permissions each tenant role holds. Higher roles hold everything lower roles hold.
+    public static func permissions(of role: Role) -> Set<Permission> {
+        let viewer: Set<Permission> = [
+            .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead,
+        ]
+        let member = viewer.union([.apiKeysWrite])
+        let admin = member.union([.usersWrite, .projectsWrite, .providerKeysWrite, .auditRead])
+        switch role {
+        case .viewer: return viewer
+        case .member: return member
+        case .admin, .owner: return admin
+        }
+    }
+
+    /// Permissions of the platform operator: provisioning and the control audit log,
+    /// never a tenant's own data.
+    public static let operatorPermissions: Set<Permission> = [
+        .authenticated, .tenantsManage, .auditRead,
+    ]
+
+    /// The permission `method` needs, or `nil` when the method is unknown (deny).
+    public static func permission(forMethod method: String) -> Permission? {
+        methodPermissions[method]
+    }
+
+    /// Whether `principal` holds `permission`. Open permissions are checked before
+    /// authentication and never reach here with a principal requirement.
+    public static func allows(_ principal: Principal, _ permission: Permission) -> Bool {
+        if permission == .open { return true }
+        switch principal.kind {
+        case .operator:
+            return operatorPermissions.contains(permission)
+        case .user, .apiKey:
+            guard let role = principal.role else { return false }
+            if principal.kind == .apiKey, !principal.scopes.contains(ApiKeyScope.control) {
+                return false
+            }
+            return permissions(of: role).contains(permission)
+        }
+    }
+}
