@@ -1,1 +1,25 @@
-public enum TenantSchema {}
+/// The SQL that defines every tenant schema, carried inside the binary.
+///
+/// Each `migrations/NNNN_name.sql` is embedded by SwiftPM (`embedInCode`), which names the
+/// bytes after the file with its leading digit replaced by `_` (`0001_init.sql` →
+/// `PackageResources._001_init_sql`). Generated members cannot be enumerated, so every file
+/// is listed below; the store's tests compare this list with the directory.
+///
+/// The SQL uses unqualified names: the migrator runs it with `search_path` set to the
+/// tenant's schema. Grants are not part of it; the provisioner applies them.
+public enum TenantSchema {
+    /// All tenant migrations, sorted by version.
+    public static let migrations: [(version: Int, name: String, sql: String)] = [
+        entry("0001_init.sql", PackageResources._001_init_sql),
+    ].sorted { $0.version < $1.version }
+
+    private static func entry(_ fileName: String, _ bytes: [UInt8]) -> (version: Int, name: String, sql: String) {
+        precondition(fileName.hasSuffix(".sql"), "tenant migration \(fileName) must end in .sql")
+        let stem = fileName.dropLast(4)
+        guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]), version > 0 else {
+            preconditionFailure("tenant migration \(fileName) is not named NNNN_name.sql")
+        }
+        let name = String(stem[stem.index(after: underscore)...])
+        return (version, name, String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -28,7 +28,8 @@ struct PHCString: Sendable, Hashable {
         }
         guard fields[2] == "v=19" else {
             throw PasswordHashingError(
-                .unsupportedAlgorithm, "the stored password hash is not argon2 version 19; reset the password to rehash it")
+                .unsupportedAlgorithm,
+                "the stored password hash is not argon2 version 19; reset the password to rehash it")
         }
         let costs = fields[3].split(separator: ",", omittingEmptySubsequences: false)
         guard costs.count == 3,
@@ -37,6 +38,10 @@ struct PHCString: Sendable, Hashable {
             let parallelism = Self.number(costs[2], key: "p")
         else {
             throw Self.malformed("expected cost parameters in the form m=<KiB>,t=<iterations>,p=<lanes>")
+        }
+        // argon2's own minimums: at least one pass, one lane, and 8 KiB per lane.
+        guard iterations >= 1, parallelism >= 1, UInt64(memory) >= 8 * UInt64(parallelism) else {
+            throw Self.malformed("the cost parameters are below argon2's minimums (t>=1, p>=1, m>=8*p)")
         }
         guard let salt = Self.decodeBase64(fields[4]), Self.saltLengths.contains(salt.count) else {
             throw Self.malformed("the salt is not unpadded base64 of 8 to 64 bytes")

@@ -1,4 +1,5 @@
 public import Foundation
+import LLMLabCore
 public import Logging
 public import PostgresNIO
 

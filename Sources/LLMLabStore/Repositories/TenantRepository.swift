@@ -32,7 +32,6 @@ public struct TenantRepository: Sendable {
         self.logger = logger
     }
 
-    static let columns = "id, slug, display_name, status, suspended_reason, wrapped_data_key, created_at"
 
     public func insert(id: UUID, slug: String, displayName: String, wrappedDataKey: Data) async throws -> TenantRecord {
         let scope = TenantScope(tenantID: id)

@@ -1,0 +1,194 @@
+import Foundation
+import GRPCCore
+import LLMLabCore
+import LLMLabProto
+import LLMLabSecurity
+import LLMLabStore
+import SwiftProtobuf
+import Logging
+import PostgresNIO
+
+/// `llmlab.v1.AuthService`: sign-in, sessions and API keys.
+struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
+    let plane: ControlPlane
+
+    init(_ plane: ControlPlane) { self.plane = plane }
+
+    func login(request: Llmlab_V1_LoginRequest, context: ServerContext) async throws -> Llmlab_V1_LoginResponse {
+        let slug = try Validate.slug(request.tenant, field: "tenant")
+        let email = try Validate.email(request.email)
+        guard !request.password.isEmpty else { throw ValidationError(field: "password", reason: "is required") }
+        guard request.password.utf8.count <= PasswordHasher.maxPasswordBytes else {
+            throw ValidationError(field: "password", reason: "must be at most \(PasswordHasher.maxPasswordBytes) bytes")
+        }
+        let call = try CallContext.require()
+        let account = "\(slug)/\(email)"
+        let peer = Self.peerAddress(call.peer)
+        if let wait = await plane.throttle.waitRequired(account: account, peer: peer) {
+            let seconds = Int(wait.components.seconds) + 1
+            throw APIError(.resourceExhausted, "too many failed sign-ins; wait \(seconds) s before trying again")
+        }
+        let logger = plane.logger
+        let found = try await plane.database.withControlTransaction { connection -> (TenantRecord, UserRecord?)? in
+            guard let tenant = try await TenantRepository(connection, logger: logger).find(slug: slug) else { return nil }
+            return (tenant, try await UserRepository(connection, logger: logger).find(tenantID: tenant.id, email: email))
+        }
+        guard let (tenant, maybeUser) = found, let user = maybeUser else {
+            // Same work and same answer as a wrong password: existence is not revealed.
+            await plane.passwordHasher.verifyDummy(request.password)
+            await plane.throttle.recordFailure(account: account, peer: peer)
+            throw Self.wrongCredentials
+        }
+        guard try await plane.passwordHasher.verify(request.password, against: user.passwordHash) else {
+            await plane.throttle.recordFailure(account: account, peer: peer)
+            let auditor = plane.auditor
+            try await plane.database.withControlTransaction { connection in
+                try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "user:\(user.id.uuidString.lowercased())",
+                                         outcome: .denied, detail: ["reason": "wrong password", "peer": peer],
+                                         actor: "user:\(user.id.uuidString.lowercased())")
+            }
+            throw Self.wrongCredentials
+        }
+        await plane.throttle.recordSuccess(account: account)
+        guard tenant.status == .active else {
+            throw APIError(.failedPrecondition, "tenant \(tenant.slug) is suspended; ask the operator to resume it")
+        }
+        let token = SecretToken.issue(.session)
+        let lifetime = TimeInterval(plane.configuration.sessionLifetime.components.seconds)
+        let expiresAt = Date().addingTimeInterval(lifetime)
+        let auditor = plane.auditor
+        try await plane.database.withControlTransaction { connection in
+            try await SessionRepository(connection, logger: logger).insert(
+                tokenHash: token.sha256Hex, userID: user.id, tenantID: tenant.id, expiresAt: expiresAt)
+            try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "user:\(user.id.uuidString.lowercased())",
+                                     detail: ["peer": peer], actor: "user:\(user.id.uuidString.lowercased())")
+        }
+        let principal = Principal(kind: .user, id: user.id, tenantID: tenant.id, tenantSlug: tenant.slug,
+                                  role: user.role, email: user.email, userID: user.id)
+        return Llmlab_V1_LoginResponse.with {
+            $0.sessionToken = token.secret
+            $0.expiresAt = MessageMapping.timestamp(expiresAt)
+            $0.principal = MessageMapping.principal(principal)
+        }
+    }
+
+    static let wrongCredentials = APIError(.unauthenticated, "the tenant, email or password is wrong")
+
+    /// `ipv4:127.0.0.1:5555` → `ipv4:127.0.0.1`: throttle by address, not by connection.
+    static func peerAddress(_ peer: String) -> String {
+        guard let colon = peer.lastIndex(of: ":"), peer.hasPrefix("ipv") else { return peer }
+        return String(peer[..<colon])
+    }
+
+    func logout(request: Llmlab_V1_LogoutRequest, context: ServerContext) async throws -> Llmlab_V1_LogoutResponse {
+        let principal = try CallContext.require().requirePrincipal()
+        guard let hash = principal.sessionTokenHash, let tenantID = principal.tenantID else {
+            throw APIError(.failedPrecondition, "only a sign-in session can log out; API keys are revoked with 'llmlab-admin apikey revoke'")
+        }
+        let logger = plane.logger
+        let auditor = plane.auditor
+        try await plane.database.withControlTransaction { connection in
+            try await SessionRepository(connection, logger: logger).delete(tokenHash: hash)
+            try await auditor.record(on: connection, log: .tenant(TenantScope(tenantID: tenantID)), target: principal.actor)
+        }
+        return Llmlab_V1_LogoutResponse()
+    }
+
+    func whoAmI(request: Llmlab_V1_WhoAmIRequest, context: ServerContext) async throws -> Llmlab_V1_Principal {
+        MessageMapping.principal(try CallContext.require().requirePrincipal())
+    }
+
+    func createApiKey(request: Llmlab_V1_CreateApiKeyRequest, context: ServerContext) async throws -> Llmlab_V1_CreateApiKeyResponse {
+        let (principal, tenant) = try CallContext.require().requireTenant()
+        let name = try Validate.name(request.name, field: "name", maxLength: 100)
+        let role = try EnumMapping.role(request.role, field: "role")
+        guard let callerRole = principal.role, role <= callerRole else {
+            throw APIError(.permissionDenied, "an API key's role cannot be higher than yours (\(principal.role?.rawValue ?? "none"))")
+        }
+        var projectID = try Validate.optionalID(request.projectID, field: "project_id")
+        if let scoped = principal.projectID {
+            guard projectID == nil || projectID == scoped else { throw APIError.notFound("project", request.projectID) }
+            projectID = scoped
+        }
+        var expiresAt: Date?
+        if request.hasExpiresAt {
+            let date = request.expiresAt.date
+            guard date > Date() else { throw ValidationError(field: "expires_at", reason: "must be in the future") }
+            expiresAt = date
+        }
+        let scopes = try Self.scopes(request.scopes)
+        let keyProjectID = projectID
+        let token = SecretToken.issue(.apiKey)
+        let logger = plane.logger
+        let auditor = plane.auditor
+        let record = ApiKeyRecord(
+            id: UUID(), tenantID: tenant.id, name: name, prefix: token.displayPrefix, role: role,
+            projectID: keyProjectID, scopes: scopes, createdBy: principal.actor, expiresAt: expiresAt)
+        if let projectID = keyProjectID {
+            try await ProjectAPI.requireLiveProject(projectID, tenant: tenant, plane: plane)
+        }
+        let created = try await plane.database.withControlTransaction { connection in
+            let created = try await ApiKeyRepository(connection, logger: logger).insert(record, secretHash: token.sha256Hex)
+            try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "apikey:\(created.id.uuidString.lowercased())",
+                                     detail: ["name": name, "role": role.rawValue, "scopes": scopes.joined(separator: ","),
+                                              "project": keyProjectID?.uuidString.lowercased() ?? ""])
+            return created
+        }
+        return Llmlab_V1_CreateApiKeyResponse.with {
+            $0.apiKey = MessageMapping.apiKey(created)
+            $0.secret = token.secret
+        }
+    }
+
+    static func scopes(_ requested: [String]) throws -> [String] {
+        if requested.isEmpty { return [ApiKeyScope.control] }
+        var result: [String] = []
+        for (index, scope) in requested.enumerated() {
+            guard ApiKeyScope.all.contains(scope) else {
+                throw ValidationError(field: "scopes[\(index)]", reason: "\"\(scope)\" is not a scope; use control, proxy or ingest")
+            }
+            if !result.contains(scope) { result.append(scope) }
+        }
+        return result
+    }
+
+    func listApiKeys(request: Llmlab_V1_ListApiKeysRequest, context: ServerContext) async throws -> Llmlab_V1_ListApiKeysResponse {
+        let (_, tenant) = try CallContext.require().requireTenant()
+        let limit = try Validate.pageSize(request.pageSize)
+        let before = try PageCursor.decodeDateID(request.pageToken)
+        let logger = plane.logger
+        let keys = try await plane.database.withControlTransaction { connection in
+            try await ApiKeyRepository(connection, logger: logger).list(
+                tenantID: tenant.id, includeRevoked: request.includeRevoked, limit: limit + 1, before: before)
+        }
+        let page = keys.prefix(limit)
+        return Llmlab_V1_ListApiKeysResponse.with {
+            $0.apiKeys = page.map(MessageMapping.apiKey)
+            if keys.count > limit, let last = page.last {
+                $0.nextPageToken = PageCursor.encode(date: last.createdAt, id: last.id)
+            }
+        }
+    }
+
+    func revokeApiKey(request: Llmlab_V1_RevokeApiKeyRequest, context: ServerContext) async throws -> Llmlab_V1_ApiKey {
+        let (principal, tenant) = try CallContext.require().requireTenant()
+        let id = try Validate.id(request.id, field: "id")
+        let logger = plane.logger
+        let auditor = plane.auditor
+        let revoked = try await plane.database.withControlTransaction { connection in
+            let keys = ApiKeyRepository(connection, logger: logger)
+            guard let key = try await keys.find(tenantID: tenant.id, id: id),
+                  principal.projectID == nil || key.projectID == principal.projectID
+            else { throw APIError.notFound("API key", request.id) }
+            let callerRole = principal.role ?? .viewer
+            guard key.role <= callerRole, callerRole >= .admin || key.createdBy == principal.actor else {
+                throw APIError(.permissionDenied, "you may revoke keys you created, or any key as an admin; this key's role is \(key.role.rawValue)")
+            }
+            guard let revoked = try await keys.revoke(tenantID: tenant.id, id: id) else { throw APIError.notFound("API key", request.id) }
+            try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "apikey:\(id.uuidString.lowercased())",
+                                     detail: ["name": key.name])
+            return revoked
+        }
+        return MessageMapping.apiKey(revoked)
+    }
+}

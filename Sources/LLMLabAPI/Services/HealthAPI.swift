@@ -1,0 +1,72 @@
+import GRPCCore
+import LLMLabProto
+import LLMLabStore
+import Logging
+import SwiftProtobuf
+import PostgresNIO
+
+/// The standard `grpc.health.v1.Health` service. The server is SERVING when it can reach
+/// its database. The overall service ("") and each LLMLab service name are known.
+struct HealthAPI: Grpc_Health_V1_Health.SimpleServiceProtocol {
+    let plane: ControlPlane
+
+    init(_ plane: ControlPlane) { self.plane = plane }
+
+    static let knownServices: Set<String> = [
+        "", "grpc.health.v1.Health", "llmlab.v1.TenantService", "llmlab.v1.AuthService", "llmlab.v1.UserService",
+        "llmlab.v1.ProjectService", "llmlab.v1.ProviderKeyService", "llmlab.v1.AuditService",
+    ]
+
+    func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
+        guard Self.knownServices.contains(request.service) else {
+            throw RPCError(code: .notFound, message: "unknown service \"\(request.service)\"")
+        }
+        return Grpc_Health_V1_HealthCheckResponse.with { $0.status = .init(serving: true) }
+            .with(status: await currentStatus())
+    }
+
+    func watch(
+        request: Grpc_Health_V1_HealthCheckRequest,
+        response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
+        context: ServerContext
+    ) async throws {
+        guard Self.knownServices.contains(request.service) else {
+            try await response.write(.with { $0.status = .serviceUnknown })
+            while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+            return
+        }
+        var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+        while !Task.isCancelled {
+            let status = await currentStatus()
+            if status != last {
+                try await response.write(.with { $0.status = status })
+                last = status
+            }
+            try await Task.sleep(for: plane.configuration.healthWatchInterval)
+        }
+    }
+
+    private func currentStatus() async -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
+        do {
+            try await plane.database.withControlTransaction { connection in
+                try await connection.query("SELECT 1", logger: plane.logger)
+            }
+            return .serving
+        } catch {
+            plane.logger.warning("health check: database unreachable")
+            return .notServing
+        }
+    }
+}
+
+extension Grpc_Health_V1_HealthCheckResponse.ServingStatus {
+    init(serving: Bool) { self = serving ? .serving : .notServing }
+}
+
+extension Grpc_Health_V1_HealthCheckResponse {
+    func with(status: ServingStatus) -> Self {
+        var copy = self
+        copy.status = status
+        return copy
+    }
+}

@@ -1,0 +1,132 @@
+public import Foundation
+public import Logging
+
+/// Everything `llmlab-server` needs to start, resolved from flags over environment over
+/// config file over defaults (see ``ServerConfiguration/resolve(flags:environment:)``).
+public struct ServerConfiguration: Sendable {
+    public struct GRPC: Sendable {
+        public var host: String = "127.0.0.1"
+        public var port: Int = 7443
+        /// Production certificate chain and key (PEM). Both or neither; neither means
+        /// the development CA under `$LLMLAB_HOME/tls`.
+        public var certificateFile: String?
+        public var privateKeyFile: String?
+        /// When set, clients must present a certificate signed by this CA (mTLS).
+        public var clientCAFile: String?
+        /// Plaintext gRPC. Only with an explicit flag; logged as a warning.
+        public var insecure: Bool = false
+        public static let defaults = GRPC()
+    }
+
+    /// State directory: TLS material, operator token, master key, embedded database.
+    public var home: String
+    public var grpc: GRPC = .defaults
+    /// External PostgreSQL; `nil` runs the embedded cluster under `home/pg`.
+    public var databaseURL: String?
+    /// Where the master key lives (created 0600 on first run) unless `LLMLAB_MASTER_KEY` is set.
+    public var masterKeyFile: String?
+    /// The unprivileged user that runs the embedded cluster when the server runs as root.
+    public var embeddedPostgresUser: String = "postgres"
+    public var logLevel: Logger.Level = .info
+
+    public init(home: String) {
+        self.home = home
+    }
+
+    public static let defaultHome = "./.llmlab"
+
+    public var tlsDirectory: String { home + "/tls" }
+    public var operatorTokenFile: String { home + "/operator.token" }
+    public var resolvedMasterKeyFile: String { masterKeyFile ?? home + "/master.key" }
+    public var postgresDirectory: String { home + "/pg" }
+}
+
+/// Values given on the command line; `nil` means "not given".
+public struct ServerFlags: Sendable {
+    public var configFile: String?
+    public var home: String?
+    public var grpcAddress: String?
+    public var databaseURL: String?
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var tlsClientCA: String?
+    public var masterKeyFile: String?
+    public var insecure: Bool = false
+    public var logLevel: String?
+
+    public init() {}
+}
+
+/// The optional JSON config file (`--config`, or `$LLMLAB_HOME/server.json` when present).
+struct ServerConfigFile: Decodable {
+    var grpc_address: String?
+    var database_url: String?
+    var tls_certificate: String?
+    var tls_key: String?
+    var tls_client_ca: String?
+    var master_key_file: String?
+    var insecure: Bool?
+    var log_level: String?
+    var embedded_postgres_user: String?
+}
+
+extension ServerConfiguration {
+    /// Flags win over environment, environment over the config file, the file over defaults.
+    public static func resolve(flags: ServerFlags, environment: [String: String]) throws -> ServerConfiguration {
+        let home = flags.home ?? environment["LLMLAB_HOME"] ?? defaultHome
+        let file = try loadFile(flags.configFile ?? environment["LLMLAB_CONFIG"], home: home)
+        var configuration = ServerConfiguration(home: home)
+
+        if let address = flags.grpcAddress ?? environment["LLMLAB_GRPC_ADDRESS"] ?? file?.grpc_address {
+            (configuration.grpc.host, configuration.grpc.port) = try parseAddress(address, field: "grpc address")
+        }
+        configuration.databaseURL = nonEmpty(flags.databaseURL ?? environment["LLMLAB_DATABASE_URL"] ?? file?.database_url)
+        configuration.grpc.certificateFile = nonEmpty(flags.tlsCertificate ?? environment["LLMLAB_TLS_CERT"] ?? file?.tls_certificate)
+        configuration.grpc.privateKeyFile = nonEmpty(flags.tlsKey ?? environment["LLMLAB_TLS_KEY"] ?? file?.tls_key)
+        configuration.grpc.clientCAFile = nonEmpty(flags.tlsClientCA ?? environment["LLMLAB_TLS_CLIENT_CA"] ?? file?.tls_client_ca)
+        configuration.masterKeyFile = nonEmpty(flags.masterKeyFile ?? environment["LLMLAB_MASTER_KEY_FILE"] ?? file?.master_key_file)
+        configuration.grpc.insecure = flags.insecure || environment["LLMLAB_INSECURE"] == "1" || (file?.insecure ?? false)
+        if let user = environment["LLMLAB_PG_USER"] ?? file?.embedded_postgres_user { configuration.embeddedPostgresUser = user }
+        if let level = flags.logLevel ?? environment["LLMLAB_LOG_LEVEL"] ?? file?.log_level {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw ServerError("log level \"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = parsed
+        }
+        if (configuration.grpc.certificateFile == nil) != (configuration.grpc.privateKeyFile == nil) {
+            throw ServerError("--tls-cert and --tls-key go together: give both (production certificate) or neither (development CA under \(home)/tls)")
+        }
+        return configuration
+    }
+
+    static func loadFile(_ explicit: String?, home: String) throws -> ServerConfigFile? {
+        let path = explicit ?? home + "/server.json"
+        guard FileManager.default.fileExists(atPath: path) else {
+            if explicit != nil { throw ServerError("config file \(path) does not exist") }
+            return nil
+        }
+        do {
+            return try JSONDecoder().decode(ServerConfigFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ServerError("config file \(path) is not valid JSON with the documented keys: \(error)")
+        }
+    }
+
+    /// `host:port`, `[v6]:port` or `:port` (all interfaces of the default host).
+    public static func parseAddress(_ text: String, field: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw ServerError("\(field) \"\(text)\" needs host:port, e.g. 127.0.0.1:7443")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ServerError("\(field) \"\(text)\" has no valid port (0-65535)")
+        }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,58 @@
+public import Foundation
+import LLMLabAPI
+import LLMLabSecurity
+import LLMLabStore
+public import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: turns a ``ServerConfiguration`` into running services — the
+/// database (embedded or external), the control plane on its gRPC listener, background
+/// jobs — under one ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
+public enum LLMLabApplication {
+    public static func run(configuration: ServerConfiguration, environment: [String: String], logger: Logger) async throws {
+        try FileManager.default.createDirectory(atPath: configuration.home, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let masterKey = try MasterKeySource.load(configuration: configuration, environment: environment)
+        let (databaseConfiguration, embedded) = try await startDatabase(configuration: configuration, logger: logger)
+        do {
+            let database = Database(configuration: databaseConfiguration, logger: logger)
+            let plane = ControlPlane(database: database, passwordHasher: PasswordHasher(), keyVault: KeyVault(masterKey: masterKey), logger: logger)
+            let (security, scheme) = try GRPCListener.security(for: configuration.grpc, tlsDirectory: configuration.tlsDirectory, logger: logger)
+            let server = GRPCListener.makeServer(
+                host: configuration.grpc.host, port: configuration.grpc.port, security: security,
+                services: plane.services, interceptors: plane.interceptors)
+            let controlPlane = ControlPlaneService(
+                database: database, server: GRPCServerService(server: server, logger: logger, scheme: scheme),
+                operatorTokenFile: configuration.operatorTokenFile, logger: logger)
+            let group = ServiceGroup(configuration: .init(
+                services: [
+                    .init(service: database),
+                    .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: SessionJanitor(database: database, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            try await group.run()
+        } catch {
+            try? await embedded?.stop()
+            throw error
+        }
+        try await embedded?.stop()
+        logger.info("llmlab-server stopped")
+    }
+
+    /// The external database from the URL, or the embedded cluster under `home/pg`.
+    static func startDatabase(configuration: ServerConfiguration, logger: Logger) async throws -> (DatabaseConfiguration, EmbeddedPostgres?) {
+        if let url = configuration.databaseURL {
+            return (try DatabaseConfiguration.parse(url: url), nil)
+        }
+        var embeddedConfiguration = EmbeddedPostgres.Configuration.defaults(home: configuration.home)
+        embeddedConfiguration.systemUser = configuration.embeddedPostgresUser
+        let embedded = EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
+        let databaseConfiguration = try await embedded.start()
+        logger.info("embedded PostgreSQL started", metadata: ["data": "\(embeddedConfiguration.dataDirectory)"])
+        return (databaseConfiguration, embedded)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import LLMLabProto
+import SwiftProtobuf
+
+/// `apikey …`: LLMLab's own API keys (`llk_…`), for CI, SDKs and the proxy.
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey",
+        abstract: "Create, list and revoke LLMLab API keys.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key; its secret is printed once and never again.")
+
+        @Argument(help: "A name that says what the key is for.")
+        var name: String
+
+        @Option(help: "viewer, member, admin or owner (no higher than your own role).")
+        var role: RoleArgument
+
+        @Option(help: "Limit the key to one project.")
+        var project: String?
+
+        @Option(name: .customLong("expires-in"), help: ArgumentHelp(
+            "Lifetime, e.g. 30d, 12h, 90m, 2w or 1d12h (default: no expiry).", valueName: "duration"))
+        var expiresIn: LifetimeArgument?
+
+        @Option(help: ArgumentHelp(
+            "What the key may be used for, comma-separated: control,proxy,ingest (default control).",
+            valueName: "list"))
+        var scopes: ScopeList?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let request = Llmlab_V1_CreateApiKeyRequest.with {
+                $0.name = name
+                $0.role = role.wire
+                $0.projectID = project ?? ""
+                if let expiresIn {
+                    $0.expiresAt = Google_Protobuf_Timestamp(
+                        date: Date().addingTimeInterval(TimeInterval(expiresIn.seconds)))
+                }
+                $0.scopes = scopes?.scopes ?? []
+            }
+            let response = try await global.withAuthenticatedClient { client in
+                try await client.auth.createApiKey(request, metadata: client.metadata, options: client.options)
+            }
+            try global.output.emit(response) {
+                var details = APIKeyView.details(response.apiKey)
+                details.add("secret", response.secret)
+                details.print()
+            }
+            Terminal.note("Copy the secret now: it will not be shown again.")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API keys.")
+
+        @Flag(help: "Include revoked keys.")
+        var all = false
+
+        @Option(help: "Stop after this many keys.")
+        var limit: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            let includeRevoked = all
+            let keys = try await global.withAuthenticatedClient { client in
+                try await Pager.collect(limit: limit) { token, size in
+                    let page = try await client.auth.listApiKeys(
+                        .with {
+                            $0.includeRevoked = includeRevoked
+                            $0.pageToken = token
+                            $0.pageSize = size
+                        },
+                        metadata: client.metadata, options: client.options)
+                    return (page.apiKeys, page.nextPageToken)
+                }
+            }
+            try global.output.emitList(keys, emptyText: "No API keys.") { keys in
+                var table = Table(
+                    "ID", "NAME", "PREFIX", "ROLE", "PROJECT", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST USED")
+                for key in keys {
+                    table.add(
+                        key.id, key.name, key.prefix, Display.role(key.role), Display.text(key.projectID),
+                        Display.list(key.scopes), APIKeyView.status(key),
+                        Display.timestamp(key.createdAt, isSet: key.hasCreatedAt),
+                        Display.timestamp(key.expiresAt, isSet: key.hasExpiresAt),
+                        Display.timestamp(key.lastUsedAt, isSet: key.hasLastUsedAt))
+                }
+                return table
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key; calls with it fail from now on.")
+
+        @Argument(help: "The key's id (see `apikey list`).")
+        var id: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let request = Llmlab_V1_RevokeApiKeyRequest.with { $0.id = id }
+            let key = try await global.withAuthenticatedClient { client in
+                try await client.auth.revokeApiKey(request, metadata: client.metadata, options: client.options)
+            }
+            try global.output.emit(key) { APIKeyView.details(key).print() }
+        }
+    }
+}
+
+/// How one API key reads.
+enum APIKeyView {
+    static func status(_ key: Llmlab_V1_ApiKey, now: Date = Date()) -> String {
+        if key.hasRevokedAt { return "revoked" }
+        if key.hasExpiresAt, key.expiresAt.date <= now { return "expired" }
+        return "active"
+    }
+
+    static func details(_ key: Llmlab_V1_ApiKey) -> Details {
+        var details = Details()
+        details.add("id", key.id)
+        details.add("name", key.name)
+        details.add("prefix", key.prefix)
+        details.add("role", Display.role(key.role))
+        details.add("project", key.projectID.isEmpty ? "all projects" : key.projectID)
+        details.add("scopes", Display.list(key.scopes))
+        details.add("status", status(key))
+        details.add("created", Display.timestamp(key.createdAt, isSet: key.hasCreatedAt))
+        details.add("created by", Display.text(key.createdBy))
+        details.add("expires", key.hasExpiresAt ? Display.timestampWithDistance(key.expiresAt.date) : "never")
+        if key.hasRevokedAt { details.add("revoked", Display.timestamp(key.revokedAt, isSet: true)) }
+        details.add("last used", Display.timestamp(key.lastUsedAt, isSet: key.hasLastUsedAt))
+        return details
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import LLMLabServer
+import Logging
+
+/// Options every subcommand shares; each documents its environment variable.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "JSON config file (default: $LLMLAB_HOME/server.json when present). Env: LLMLAB_CONFIG.")
+    var config: String?
+
+    @Option(help: "State directory: TLS material, operator token, master key, embedded database. Env: LLMLAB_HOME. Default: ./.llmlab")
+    var home: String?
+
+    @Option(help: "PostgreSQL URL (postgres://user:pass@host:5432/db?sslmode=require). Unset: embedded cluster under $LLMLAB_HOME/pg. Env: LLMLAB_DATABASE_URL.")
+    var databaseURL: String?
+
+    @Option(help: "Master key file (created 0600 on first run). Env: LLMLAB_MASTER_KEY_FILE, or LLMLAB_MASTER_KEY with the key itself (base64). Default: $LLMLAB_HOME/master.key")
+    var masterKeyFile: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: LLMLAB_LOG_LEVEL. Default: info")
+    var logLevel: String?
+
+    var flags: ServerFlags {
+        var flags = ServerFlags()
+        flags.configFile = config
+        flags.home = home
+        flags.databaseURL = databaseURL
+        flags.masterKeyFile = masterKeyFile
+        flags.logLevel = logLevel
+        return flags
+    }
+}
+
+@main
+struct LLMLabServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "llmlab-server",
+        abstract: "The LLMLab control plane: gRPC control API over TLS, embedded or external PostgreSQL.",
+        discussion: "Precedence: flags, then environment variables, then the config file, then defaults.",
+        subcommands: [Serve.self, RotateMasterKey.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the server (the default command).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "gRPC listen address host:port. Env: LLMLAB_GRPC_ADDRESS. Default: 127.0.0.1:7443")
+    var grpcAddress: String?
+
+    @Option(help: "Production TLS certificate chain (PEM); with --tls-key. Env: LLMLAB_TLS_CERT. Default: a development CA and certificate under $LLMLAB_HOME/tls.")
+    var tlsCert: String?
+
+    @Option(help: "Private key for --tls-cert (PEM). Env: LLMLAB_TLS_KEY.")
+    var tlsKey: String?
+
+    @Option(help: "Require client certificates signed by this CA (mTLS). Env: LLMLAB_TLS_CLIENT_CA.")
+    var tlsClientCA: String?
+
+    @Flag(help: "Serve gRPC without TLS (logged as a warning). Env: LLMLAB_INSECURE=1.")
+    var insecure = false
+
+    func run() async throws {
+        var flags = common.flags
+        flags.grpcAddress = grpcAddress
+        flags.tlsCertificate = tlsCert
+        flags.tlsKey = tlsKey
+        flags.tlsClientCA = tlsClientCA
+        flags.insecure = insecure
+        let environment = ProcessInfo.processInfo.environment
+        let configuration = try ServerConfiguration.resolve(flags: flags, environment: environment)
+        let logger = bootstrapLogging(level: configuration.logLevel)
+        do {
+            try await LLMLabApplication.run(configuration: configuration, environment: environment, logger: logger)
+        } catch {
+            logger.critical("llmlab-server could not run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct RotateMasterKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-master-key",
+        abstract: "Generate a new master key and re-wrap every tenant's data key with it. Stop the server first.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration = try ServerConfiguration.resolve(flags: common.flags, environment: environment)
+        let logger = bootstrapLogging(level: configuration.logLevel)
+        do {
+            let result = try await MasterKeyRotation.run(configuration: configuration, environment: environment, logger: logger)
+            print("re-wrapped \(result.tenants) tenant data key(s); master key \(result.oldFingerprint) → \(result.newFingerprint)")
+        } catch {
+            logger.critical("rotation failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func bootstrapLogging(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "llmlab")
+    logger.logLevel = level
+    return logger
+}
