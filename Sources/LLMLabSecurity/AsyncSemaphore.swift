@@ -87,7 +87,7 @@ actor AsyncSemaphore {
     }
 
     private func cancelWaiter(_ id: UInt64) {
-        _ = id
+        waiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
     }
 
     private func compactQueue() {

@@ -112,15 +112,17 @@ public enum AuditChain {
         return overflow ? .max : sum
     }
 
-    /// The `Date` that PostgreSQL will store and return for `date`: PostgreSQL keeps whole
-    /// microseconds from 2000-01-01, and the client (PostgresNIO) truncates the fraction.
-    /// The result is nudged by floating-point ulps until truncating it yields the same
-    /// microsecond, so writing it stores exactly that microsecond.
+    /// `date` moved to its nearest whole microsecond, in a form that PostgreSQL stores as
+    /// exactly that microsecond. PostgreSQL keeps whole microseconds from 2000-01-01 and the
+    /// client (PostgresNIO) truncates any fraction, so a `Date` a hair below a microsecond
+    /// would be stored one microsecond early; the result is nudged by floating-point ulps
+    /// until truncation yields the intended microsecond. Idempotent, so a row read back
+    /// from the database and sealed again keeps its time.
     static func storableDate(_ date: Date) -> Date {
         func postgresMicroseconds(_ date: Date) -> Double {
             (date.timeIntervalSince(postgresEpoch) * 1_000_000).rounded(.towardZero)
         }
-        let offset = postgresMicroseconds(date)
+        let offset = (date.timeIntervalSince(postgresEpoch) * 1_000_000).rounded()
         guard offset.isFinite, let micros = Int64(exactly: offset) else { return date }
         let decoded = Date(timeInterval: Double(micros) / 1_000_000, since: postgresEpoch)
         var seconds = decoded.timeIntervalSinceReferenceDate

@@ -34,7 +34,8 @@ private actor InFlight {
     func leave() { current -= 1 }
 }
 
-@Suite("AsyncSemaphore")
+/// A broken semaphore tends to hang rather than fail; the time limit turns that into a failure.
+@Suite("AsyncSemaphore", .timeLimit(.minutes(1)))
 struct AsyncSemaphoreTests {
     @Test("holds exactly `limit` tasks inside and lets the rest in as permits return")
     func boundHolds() async throws {

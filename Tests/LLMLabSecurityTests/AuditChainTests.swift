@@ -184,11 +184,16 @@ struct AuditChainTests {
                     sequence: 1, occurredAt: original, actor: "user:1", action: "a", target: "", requestID: "r",
                     outcome: .success, detail: "", previousHash: AuditRecord.genesisHash, hash: ""))
             let stored = encode(row.occurredAt)
-            #expect(stored == encode(original), "sealing must not move the stored microsecond")
+            let nearest = Int64((original.timeIntervalSince(postgresEpoch) * 1_000_000).rounded())
+            #expect(stored == nearest, "sealing moves the time to its nearest microsecond, and PostgreSQL keeps it")
             var readBack = row
             readBack.occurredAt = decode(stored)
             #expect(AuditChain.hash(readBack) == row.hash, "\(original.timeIntervalSince1970)")
             #expect(AuditChain.microsecondsSince1970(readBack.occurredAt) == stored + 946_684_800_000_000)
+            // Sealing is idempotent: a row read back and sealed again keeps its time and hash.
+            let resealed = AuditChain.seal(readBack)
+            #expect(encode(resealed.occurredAt) == stored)
+            #expect(resealed.hash == row.hash)
         }
     }
 }

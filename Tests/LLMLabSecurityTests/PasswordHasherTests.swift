@@ -47,7 +47,7 @@ let argon2idReferenceVectors: [Argon2Vector] = [
 /// Cheap parameters for tests that exercise behaviour rather than the production cost.
 let fastConfiguration = PasswordHasher.Configuration(memoryKiB: 1024, iterations: 1, maxConcurrentHashes: 2)
 
-@Suite("PasswordHasher")
+@Suite("PasswordHasher", .timeLimit(.minutes(2)))
 struct PasswordHasherTests {
     @Test("raw argon2id matches the reference implementation", arguments: argon2idReferenceVectors)
     func rawHashMatchesReference(_ vector: Argon2Vector) throws {
