@@ -24,6 +24,8 @@ public struct ControlPlane: Sendable {
     public let configuration: Configuration
     let throttle: LoginThrottle
     let auditor: Auditor
+    /// Fired when the server begins graceful shutdown: ends Health.Watch streams.
+    public let shutdown = ShutdownSignal()
 
     public init(
         database: Database, passwordHasher: PasswordHasher, keyVault: KeyVault, logger: Logger,

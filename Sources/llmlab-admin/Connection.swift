@@ -40,6 +40,9 @@ struct ServerAddress: Sendable, CustomStringConvertible {
                 portText = String(rest.dropFirst())
             }
         } else if input.filter({ $0 == ":" }).count > 1 {
+            guard Self.isIPLiteral(input, family: AF_INET6) else {
+                throw AdminError.usage("--address \(text): expected host:port (write IPv6 addresses as [::1]:7443)")
+            }
             host = input  // bare IPv6 literal, default port
         } else if let colon = input.lastIndex(of: ":") {
             host = String(input[..<colon])
@@ -113,6 +116,7 @@ struct ConnectionSettings: Sendable {
         RPCErrorDescriber(
             address: address.description,
             transportSummary: securitySummary,
+            plaintext: { if case .plaintext = security { true } else { false } }(),
             timeoutSeconds: Self.callTimeoutSeconds)
     }
 

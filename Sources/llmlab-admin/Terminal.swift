@@ -60,7 +60,7 @@ enum Terminal {
         guard !first.isEmpty else { throw AdminError.usage("\(label.lowercased()) must not be empty") }
         if confirm {
             let second = try promptHidden("\(label) (again): ")
-            guard first == second else { throw AdminError.usage("the two \(label.lowercased()) entries differ") }
+            guard first == second else { throw AdminError.usage("the two entries differ; nothing was changed") }
         }
         return first
     }
@@ -92,9 +92,9 @@ enum Terminal {
 /// Puts the terminal back (echo on) when the process is interrupted while a secret is
 /// being typed; otherwise the person's shell would be left without echo.
 private enum TerminalRestore {
-    // Safe without a lock: written only on the main thread before and after the prompt,
-    // and read only by the signal handler, which cannot run concurrently with those writes
-    // on the same thread in a way that matters (a torn read just skips the restore).
+    // nonisolated(unsafe) because a C signal handler cannot capture context: these are
+    // written only on the prompting thread, before the handler is installed (arm) and
+    // after it is removed (disarm), so the handler never races a write.
     nonisolated(unsafe) static var saved = termios()
     nonisolated(unsafe) static var armed = false
 

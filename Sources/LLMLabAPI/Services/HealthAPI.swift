@@ -25,24 +25,35 @@ struct HealthAPI: Grpc_Health_V1_Health.SimpleServiceProtocol {
             .with(status: await currentStatus())
     }
 
+    /// Streams the status now and on every change. Ends when the client cancels (gRPC
+    /// signals that through `context.cancellation`, not task cancellation) or when the
+    /// server shuts down, after a final NOT_SERVING.
     func watch(
         request: Grpc_Health_V1_HealthCheckRequest,
         response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
         context: ServerContext
     ) async throws {
-        guard Self.knownServices.contains(request.service) else {
-            try await response.write(.with { $0.status = .serviceUnknown })
-            while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
-            return
-        }
-        var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
-        while !Task.isCancelled {
-            let status = await currentStatus()
-            if status != last {
-                try await response.write(.with { $0.status = status })
-                last = status
+        let known = Self.knownServices.contains(request.service)
+        let plane = self.plane
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+                while true {
+                    let status = known ? await currentStatus() : .serviceUnknown
+                    if status != last {
+                        try await response.write(.with { $0.status = status })
+                        last = status
+                    }
+                    try await Task.sleep(for: plane.configuration.healthWatchInterval)
+                }
             }
-            try await Task.sleep(for: plane.configuration.healthWatchInterval)
+            group.addTask { try await context.cancellation.cancelled }
+            group.addTask {
+                await plane.shutdown.wait()
+                try await response.write(.with { $0.status = .notServing })
+            }
+            _ = try await group.next()
+            group.cancelAll()
         }
     }
 

@@ -68,7 +68,10 @@ struct ProviderKeyAPI: Llmlab_V1_ProviderKeyService.SimpleServiceProtocol {
         let projectID = requested
         let logger = plane.logger
         let keys = try await plane.database.withTenantTransaction(tenant.scope) { connection in
-            try await ProviderKeyRepository(connection, logger: logger).list(projectID: projectID)
+            if let projectID, try await ProjectRepository(connection, logger: logger).find(id: projectID) == nil {
+                throw APIError.notFound("project", projectID.uuidString.lowercased())
+            }
+            return try await ProviderKeyRepository(connection, logger: logger).list(projectID: projectID)
         }
         return Llmlab_V1_ListProviderKeysResponse.with { $0.providerKeys = keys.map(MessageMapping.providerKey) }
     }

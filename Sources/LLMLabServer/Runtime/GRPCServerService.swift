@@ -10,6 +10,8 @@ struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let logger: Logger
     let scheme: String
+    /// Runs first on graceful shutdown (ends long-lived streams).
+    var onShutdown: @Sendable () -> Void = {}
 
     func run() async throws {
         try await withGracefulShutdownHandler {
@@ -23,6 +25,7 @@ struct GRPCServerService: Service {
             }
         } onGracefulShutdown: {
             logger.info("gRPC shutting down gracefully")
+            onShutdown()
             server.beginGracefulShutdown()
         }
     }

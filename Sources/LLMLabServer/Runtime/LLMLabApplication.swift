@@ -11,8 +11,10 @@ import UnixSignals
 /// jobs — under one ServiceGroup that shuts down gracefully on SIGTERM/SIGINT.
 public enum LLMLabApplication {
     public static func run(configuration: ServerConfiguration, environment: [String: String], logger: Logger) async throws {
+        // 0711: others may traverse (so the embedded cluster's unprivileged user can reach
+        // home/pg) but not list; every secret file inside is 0600 on its own.
         try FileManager.default.createDirectory(atPath: configuration.home, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+                                                attributes: [.posixPermissions: 0o711])
         let masterKey = try MasterKeySource.load(configuration: configuration, environment: environment)
         let (databaseConfiguration, embedded) = try await startDatabase(configuration: configuration, logger: logger)
         do {
@@ -23,7 +25,7 @@ public enum LLMLabApplication {
                 host: configuration.grpc.host, port: configuration.grpc.port, security: security,
                 services: plane.services, interceptors: plane.interceptors)
             let controlPlane = ControlPlaneService(
-                database: database, server: GRPCServerService(server: server, logger: logger, scheme: scheme),
+                database: database, server: GRPCServerService(server: server, logger: logger, scheme: scheme, onShutdown: { plane.shutdown.fire() }),
                 operatorTokenFile: configuration.operatorTokenFile, logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: [

@@ -91,6 +91,20 @@ public struct EmbeddedPostgres: Sendable {
             ])
         }
 
+        if self.configuration.stopsWhenProcessExits {
+            // Installed before initdb / pg_ctl, so a failure or hang from here on still cleans up.
+            try ProcessExitWatchdog.install(
+                for: layout.dataDirectory,
+                stopCommand: context.prefix + [
+                    context.binaries.pgCtl, "stop", "-D", layout.dataDirectory, "-m", "fast", "-w", "-s",
+                    "-t", "\(self.configuration.timeoutSeconds)",
+                ],
+                deleting: self.configuration.deletesWhenProcessExits
+                    ? [layout.dataDirectory, layout.socketDirectory, layout.logFile] + (layout.relocationBase.map { [$0] } ?? [])
+                    : []
+            )
+        }
+
         if !FileSystem.exists(layout.dataDirectory + "/PG_VERSION") {
             try await self.initializeCluster(context)
         } else if let clusterMajor = Self.clusterMajorVersion(layout.dataDirectory),
@@ -112,18 +126,6 @@ public struct EmbeddedPostgres: Sendable {
             try await self.pgCtlStart(context)
         case .stopped:
             try await self.pgCtlStart(context)
-        }
-
-        if self.configuration.stopsWhenProcessExits {
-            try ProcessExitWatchdog.install(
-                stopCommand: context.prefix + [
-                    context.binaries.pgCtl, "stop", "-D", layout.dataDirectory, "-m", "fast", "-w", "-s",
-                    "-t", "\(self.configuration.timeoutSeconds)",
-                ],
-                deleting: self.configuration.deletesWhenProcessExits
-                    ? [layout.dataDirectory, layout.socketDirectory, layout.logFile] + (layout.relocationBase.map { [$0] } ?? [])
-                    : []
-            )
         }
 
         try await self.bootstrapApplicationRole(layout)

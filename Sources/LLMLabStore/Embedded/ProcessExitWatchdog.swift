@@ -1,7 +1,8 @@
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -12,22 +13,19 @@ import Darwin
 /// closes it, the read returns EOF, and the child runs the stop command. The child ignores
 /// SIGINT/SIGHUP/SIGTERM/SIGQUIT, so a Ctrl-C to the process group does not skip the cleanup.
 enum ProcessExitWatchdog {
-    /// Write ends kept open for the life of the process (never closed on purpose).
-    private static let heldPipes = Mutex<[Int32]>([])
+    /// Write ends kept open for the life of the process (never closed on purpose), by the
+    /// data directory they guard: one watchdog per cluster, however often it is started.
+    private static let heldPipes = Mutex<[String: Int32]>([:])
 
-    static func install(stopCommand: [String], deleting paths: [String]) throws {
-        var fds: [Int32] = [0, 0]
-        // pipe2(O_CLOEXEC) is not exported by the Glibc module; the window between pipe and
-        // fcntl only matters for a fork in another thread in that instant, and Foundation's
-        // Process closes inherited descriptors in its children anyway.
-        let created = pipe(&fds)
-        if created == 0 {
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        }
-        guard created == 0 else {
+    static func install(for dataDirectory: String, stopCommand: [String], deleting paths: [String]) throws {
+        if heldPipes.withLock({ $0[dataDirectory] != nil }) { return }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
             throw StoreError(code: .unavailable, message: "cannot create the embedded cluster's watchdog pipe: \(FileSystem.errnoDescription())")
         }
+        Subprocess.setCloseOnExec(fds[0])
+        Subprocess.setCloseOnExec(fds[1])
+
         var script = "trap '' INT HUP TERM QUIT\n"
         script += "cat >/dev/null 2>&1\n"
         script += stopCommand.map(Subprocess.shellQuote).joined(separator: " ") + " >/dev/null 2>&1\n"
@@ -37,24 +35,15 @@ enum ProcessExitWatchdog {
         }
         script += "exit 0\n"
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, "llmlab-pg-watchdog"]
-        process.environment = Subprocess.cleanEnvironment()
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let readEnd = FileHandle(fileDescriptor: fds[0], closeOnDealloc: false)
-        process.standardInput = readEnd
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         do {
-            try process.run()
+            _ = try Subprocess.spawn(["/bin/sh", "-c", script, "llmlab-pg-watchdog"], stdin: fds[0], stdout: nil, stderr: nil)
         } catch {
             close(fds[0])
             close(fds[1])
-            throw StoreError(code: .unavailable, message: "cannot start the embedded cluster's watchdog: \(error.localizedDescription)")
+            throw error
         }
         close(fds[0])
         let writeEnd = fds[1]
-        heldPipes.withLock { $0.append(writeEnd) }
+        heldPipes.withLock { $0[dataDirectory] = writeEnd }
     }
 }

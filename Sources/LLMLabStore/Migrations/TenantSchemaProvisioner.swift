@@ -12,8 +12,8 @@ public enum TenantSchemaProvisioner {
     static let appendOnlyTables = ["audit_events"]
 
     /// The tenant migrations shipped in the binary, as ``Migration`` values.
-    public static var migrations: [Migration] {
-        TenantSchema.migrations.map { Migration(version: $0.version, name: $0.name, sql: $0.sql) }
+    public static let migrations: [Migration] = TenantSchema.migrations.map {
+        Migration(version: $0.version, name: $0.name, sql: $0.sql)
     }
 
     /// Creates role `llmlab_t_<hex>` (NOLOGIN), makes the login role a member (so

@@ -68,6 +68,7 @@ struct TestControlPlane: Sendable {
                 let harness = TestControlPlane(database: database, plane: plane, client: client, masterKey: masterKey,
                                                operatorToken: operatorToken.secret, port: address.port, caFile: caFile)
                 defer {
+                    plane.shutdown.fire()
                     client.beginGracefulShutdown()
                     server.beginGracefulShutdown()
                 }

@@ -88,7 +88,7 @@ struct DatabaseConfigurationTests {
         ("postgres://:Hunter2Secret@h/d", "user name"),
         ("postgres://u:Hunter2%ZZSecret@h/d", "password has an invalid percent-encoding"),
         ("postgres://u:Hunter2/Secret@h/d", "port"),          // unencoded '/' in the password
-        ("postgres://u:Hunter2?Secret@h/d", "query parameter"),  // unencoded '?' in the password
+        ("postgres://u:Hunter2?Secret@h/d", "port"),          // unencoded '?' in the password
         ("postgres://u:Hunter2Secret@h1,h2/d", "several hosts"),
         ("postgres://u:Hunter2Secret@h/d/e", "database name"),
         ("postgres://u:Hunter2Secret@h/d?sslrootcert=/ca.pem", "sslrootcert"),
