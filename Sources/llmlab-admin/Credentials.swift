@@ -120,12 +120,13 @@ struct CredentialStore {
         }
     }
 
-    /// Creates the directory (and a missing parent) as 0700; tightens an existing one.
+    /// Creates the directory (and any missing parents) as 0700; tightens an existing one.
     private func ensureDirectory() throws {
-        let parent = (directory as NSString).deletingLastPathComponent
-        for dir in [parent, directory] {
-            if FileManager.default.fileExists(atPath: dir) { continue }
-            guard mkdir(dir, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create \(dir)") }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AdminError.failed("cannot create \(directory): \(error.localizedDescription)")
         }
         chmod(directory, 0o700)
     }

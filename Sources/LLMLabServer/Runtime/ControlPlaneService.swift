@@ -25,10 +25,14 @@ struct SessionJanitor: Service {
     let logger: Logger
     var interval: Duration = .seconds(600)
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return  // cancelled: the server is shutting down
+                }
                 do {
                     try await database.withControlTransaction { connection in
                         try await SessionRepository(connection, logger: logger).deleteExpired()

@@ -54,7 +54,6 @@ public enum LLMLabApplication {
         embeddedConfiguration.systemUser = configuration.embeddedPostgresUser
         let embedded = EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
         let databaseConfiguration = try await embedded.start()
-        logger.info("embedded PostgreSQL started", metadata: ["data": "\(embeddedConfiguration.dataDirectory)"])
         return (databaseConfiguration, embedded)
     }
 }
