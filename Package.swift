@@ -142,6 +142,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "llmlab-bench-control",
+            dependencies: [
+                "LLMLabProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "ops/bench/control/Sources",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .target(

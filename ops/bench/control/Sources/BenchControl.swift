@@ -1,0 +1,5 @@
+// placeholder while the benchmark is written
+@main
+struct BenchControl {
+    static func main() {}
+}

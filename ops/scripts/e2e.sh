@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# End-to-end test: starts the built llmlab-server (embedded PostgreSQL, TLS with the
+# development CA) and drives it only through the built llmlab-admin, the way a user does.
+# Usage: ops/scripts/e2e.sh BIN_DIR. Prints "e2e: N passed, N failed"; exits non-zero on failure.
+set -uo pipefail
+
+bin=${1:?usage: e2e.sh BIN_DIR}
+server=$bin/llmlab-server
+admin=$bin/llmlab-admin
+for b in "$server" "$admin"; do
+  [ -x "$b" ] || { echo "e2e: $b is not built (make build)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/llmlab-e2e.XXXXXX)
+export LLMLAB_HOME=$work/home
+export HOME=$work/user
+mkdir -p "$HOME"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export LLMLAB_ADDRESS=127.0.0.1:$port
+server_pid=""
+
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid"
+  fi
+  wait "$server_pid" 2>/dev/null
+  local status=$?
+  server_pid=""
+  return $status
+}
+cleanup() { stop_server >/dev/null 2>&1; rm -rf "$work"; }
+trap cleanup EXIT
+
+passed=0
+failed=0
+out=""
+# expect NAME WANT_EXIT PATTERN -- command...: runs the command, checks the exit code and
+# that the combined output matches PATTERN (an extended regex; "" matches anything).
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  out=$("$@" 2>&1)
+  local got=$?
+  if [ "$got" -eq "$want" ] && { [ -z "$pattern" ] || grep -Eq -- "$pattern" <<<"$out"; }; then
+    passed=$((passed + 1))
+    echo "  ok    $name"
+  else
+    failed=$((failed + 1))
+    echo "  FAIL  $name (exit $got, wanted $want; pattern '$pattern')"
+    sed 's/^/        | /' <<<"$out" | head -20
+  fi
+}
+# refute NAME PATTERN: the last output must NOT match PATTERN.
+refute() {
+  if grep -Eq -- "$2" <<<"$out"; then
+    failed=$((failed + 1)); echo "  FAIL  $1 (output matched '$2')"
+  else
+    passed=$((passed + 1)); echo "  ok    $1"
+  fi
+}
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+
+start_server() {
+  "$server" --grpc-address "$LLMLAB_ADDRESS" >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    "$admin" health >/dev/null 2>&1 && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "e2e: the server did not become healthy; its log:" >&2
+  tail -30 "$work/server.log" >&2
+  return 1
+}
+
+echo "e2e: starting $server on $LLMLAB_ADDRESS (home $LLMLAB_HOME)"
+start_server || { echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+pw="correct horse battery staple"
+expect "health is SERVING over TLS with the dev CA" 0 "SERVING" -- "$admin" health
+expect "operator token file is 0600" 0 "^600$" -- stat -c %a "$LLMLAB_HOME/operator.token"
+expect "the log names the token file, never the token" 0 "operator.token" -- cat "$work/server.log"
+refute "no operator token in the log" "llo_[A-Za-z0-9]{20}"
+expect "whoami falls back to the operator token" 0 "operator" -- "$admin" whoami
+expect "tenant create" 0 "acme" -- bash -c "echo '$pw' | '$admin' tenant create acme --name 'Acme Inc' --owner-email ada@acme.example"
+expect "duplicate tenant is refused" 1 "already exists" -- bash -c "echo '$pw' | '$admin' tenant create acme --name Again --owner-email x@acme.example"
+expect "tenant list" 0 "acme +Acme Inc +active" -- "$admin" tenant list
+expect "bad slug names the field" 1 "slug" -- bash -c "echo '$pw' | '$admin' tenant create 'Bad Slug' --name X --owner-email x@y.example"
+expect "wrong password is refused" 1 "wrong" -- bash -c "echo 'not the password' | '$admin' login --tenant acme --email ada@acme.example"
+expect "login" 0 "Logged in to acme" -- bash -c "echo '$pw' | '$admin' login --tenant acme --email ada@acme.example"
+expect "credentials file is 0600" 0 "^600$" -- stat -c %a "$HOME/.config/llmlab/credentials.json"
+expect "whoami is the owner" 0 "owner" -- "$admin" whoami
+expect "project create" 0 "Search bot" -- "$admin" project create "Search bot" --budget 250.5 --providers openai,anthropic,azure_openai
+project=$("$admin" project list --json | json_field '[0]["id"]')
+expect "project show has the exact budget" 0 "250.50" -- "$admin" project show "$project"
+expect "project update" 0 "99.95" -- "$admin" project update "$project" --budget 99.95
+expect "provider key from stdin" 0 "…wxyz" -- bash -c "echo 'sk-e2e-secret-abcdwxyz' | '$admin' key put --project '$project' --provider openai"
+expect "azure key" 0 "azure" -- bash -c "echo 'azure-secret-0123456789' | '$admin' key put --project '$project' --provider azure_openai --azure-endpoint https://acme.openai.azure.com --azure-deployment gpt4o --azure-api-version 2024-10-21"
+expect "key list is masked" 0 "openai" -- "$admin" key list
+refute "key list never shows the secret" "sk-e2e-secret"
+apikey=$("$admin" apikey create ci --role member --expires-in 30d --json 2>/dev/null | json_field '["secret"]')
+expect "api key create shows the secret once" 0 "^llk_[A-Za-z0-9]{43}$" -- echo "$apikey"
+expect "api key list" 0 "ci" -- "$admin" apikey list
+refute "api key list never shows the secret" "$apikey"
+expect "the API key authenticates" 0 "apikey|api key" -- "$admin" --token "$apikey" whoami
+expect "a member key cannot create projects" 1 "permission denied" -- "$admin" --token "$apikey" project create nope
+expect "user add" 0 "bob@acme.example" -- bash -c "echo 'another long password' | '$admin' user add bob@acme.example --role viewer"
+bob=$("$admin" user list --json | python3 -c "import json,sys; print([u['id'] for u in json.load(sys.stdin) if u['email']=='bob@acme.example'][0])")
+expect "user set-role" 0 "member" -- "$admin" user set-role "$bob" member
+expect "user remove" 0 "" -- "$admin" user remove "$bob"
+expect "audit list shows the mutations" 0 "CreateProject" -- "$admin" audit list --limit 50
+refute "audit rows never carry a secret" "sk-e2e-secret|azure-secret-0123"
+expect "audit chain verifies" 0 "intact" -- "$admin" audit verify
+expect "usage error exits 64" 64 "" -- "$admin" project create
+expect "unknown id exits 1 with not found" 1 "not found" -- "$admin" project show 00000000-0000-0000-0000-000000000000
+expect "malformed id names the field" 1 "id" -- "$admin" project show not-an-id
+expect "tenant suspend (operator)" 0 "suspended" -- "$admin" --token "$(cat "$LLMLAB_HOME/operator.token")" tenant suspend acme --reason "e2e"
+expect "a suspended tenant's calls fail" 1 "suspended" -- "$admin" project list
+expect "tenant resume" 0 "active" -- "$admin" --token "$(cat "$LLMLAB_HOME/operator.token")" tenant resume acme
+expect "data kept across suspension" 0 "Search bot" -- "$admin" project list
+
+stop_server
+status=$?
+expect "SIGTERM stops the server cleanly" 0 "^0$" -- echo "$status"
+expect "the embedded cluster stopped with it" 1 "" -- pgrep -f "postgres -D $LLMLAB_HOME"
+expect "rotate-master-key re-wraps the tenant key" 0 "re-wrapped 1 tenant" -- "$server" rotate-master-key
+start_server || { failed=$((failed + 1)); }
+expect "after rotation and restart the session still works" 0 "Search bot" -- "$admin" project list
+expect "provider keys rotate after a master-key rotation" 0 "…wxyz" -- bash -c "echo 'sk-e2e-secret-rot-wxyz' | '$admin' key put --project '$project' --provider openai"
+expect "logout" 0 "" -- "$admin" logout
+expect "after logout whoami is the operator again" 0 "operator" -- "$admin" whoami
+expect "tenant delete needs the confirmation" 64 "" -- "$admin" tenant delete acme --confirm acm
+expect "tenant delete" 0 "" -- "$admin" tenant delete acme --confirm acme
+expect "tenant list is empty" 0 "" -- "$admin" tenant list --json
+refute "deleted tenant is gone" "acme"
+
+stop_server
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
