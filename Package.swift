@@ -196,7 +196,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LLMLabServerTests",
-            dependencies: ["LLMLabServer", "LLMLabTestSupport"],
+            dependencies: [
+                "LLMLabServer", "LLMLabTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

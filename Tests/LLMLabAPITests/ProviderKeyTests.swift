@@ -16,6 +16,23 @@ struct ProviderKeyTests {
         try await cp.projects.createProject(.with { $0.name = "keys"; $0.allowedProviders = providers }, metadata: t.ownerAuth)
     }
 
+    /// What the database holds for a provider key: its sealed secret and the tenant's
+    /// wrapped data key, read behind the API's back.
+    static func storedSecret(_ cp: TestControlPlane, tenant: TestControlPlane.Tenant, keyID: String) async throws -> (Data, Data) {
+        let tenantID = try #require(UUID(uuidString: tenant.id))
+        let keyUUID = try #require(UUID(uuidString: keyID))
+        let scope = TenantScope(tenantID: tenantID)
+        return try await cp.database.database.withControlTransaction { connection in
+            let tenant = try await TenantRepository(connection, logger: TestControlPlane.logger).find(id: tenantID)
+            let rows = try await connection.query(
+                "SELECT sealed_secret FROM \(unescaped: scope.schemaName).provider_keys WHERE id = \(keyUUID)",
+                logger: TestControlPlane.logger)
+            var sealed = Data()
+            for try await value in rows.decode(Data.self) { sealed = value }
+            return (sealed, tenant?.wrappedDataKey ?? Data())
+        }
+    }
+
     @Test("secrets are sealed, masked in lists, rotated in place, and never in the audit log")
     func sealAndMask() async throws {
         try await TestControlPlane.with { cp in
@@ -55,17 +72,7 @@ struct ProviderKeyTests {
 
             // In the database there is only ciphertext, and it opens with the tenant's data key
             // under associated data bound to tenant and key id.
-            let tenantID = try #require(UUID(uuidString: t.id))
-            let scope = TenantScope(tenantID: tenantID)
-            let (sealed, wrapped) = try await cp.database.database.withControlTransaction { connection in
-                let tenant = try await TenantRepository(connection, logger: TestControlPlane.logger).find(id: tenantID)
-                let rows = try await connection.query(
-                    "SELECT sealed_secret FROM \(unescaped: scope.schemaName).provider_keys WHERE id = \(UUID(uuidString: key.id)!)",
-                    logger: TestControlPlane.logger)
-                var sealed = Data()
-                for try await value in rows.decode(Data.self) { sealed = value }
-                return (sealed, tenant!.wrappedDataKey)
-            }
+            let (sealed, wrapped) = try await Self.storedSecret(cp, tenant: t, keyID: key.id)
             #expect(!String(decoding: sealed, as: UTF8.self).contains("rotated"))
             let dataKey = try KeyVault(masterKey: cp.masterKey).unwrap([UInt8](wrapped), tenantID: t.id)
             #expect(try dataKey.open([UInt8](sealed), associatedData: "tenant:\(t.id)/key:\(key.id)") == "sk-proj-rotated-secret-value-9876")
@@ -124,17 +131,7 @@ struct ProviderKeyTests {
             let count = try await MasterKeyRotation.rewrapAll(database: cp.database.database, from: cp.masterKey, to: newKey, logger: TestControlPlane.logger)
             #expect(count == 1)
 
-            let tenantID = try #require(UUID(uuidString: t.id))
-            let scope = TenantScope(tenantID: tenantID)
-            let (sealed, wrapped) = try await cp.database.database.withControlTransaction { connection in
-                let tenant = try await TenantRepository(connection, logger: TestControlPlane.logger).find(id: tenantID)
-                let rows = try await connection.query(
-                    "SELECT sealed_secret FROM \(unescaped: scope.schemaName).provider_keys WHERE id = \(UUID(uuidString: key.id)!)",
-                    logger: TestControlPlane.logger)
-                var sealed = Data()
-                for try await value in rows.decode(Data.self) { sealed = value }
-                return (sealed, tenant!.wrappedDataKey)
-            }
+            let (sealed, wrapped) = try await Self.storedSecret(cp, tenant: t, keyID: key.id)
             #expect(throws: (any Error).self) { try KeyVault(masterKey: cp.masterKey).unwrap([UInt8](wrapped), tenantID: t.id) }
             let dataKey = try KeyVault(masterKey: newKey).unwrap([UInt8](wrapped), tenantID: t.id)
             #expect(try dataKey.open([UInt8](sealed), associatedData: "tenant:\(t.id)/key:\(key.id)") == "sk-ant-api03-rotation-test-secret")
