@@ -36,7 +36,22 @@ struct LLMLabServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llmlab-server",
         abstract: "The LLMLab control plane: gRPC control API over TLS, embedded or external PostgreSQL.",
-        discussion: "Precedence: flags, then environment variables, then the config file, then defaults.",
+        discussion: """
+            With no subcommand the server starts ('serve'). Every setting can come from a flag, an \
+            environment variable or the JSON config file, in that order of precedence:
+
+              --home, LLMLAB_HOME: state directory (./.llmlab)
+              --grpc-address, LLMLAB_GRPC_ADDRESS: listen address (127.0.0.1:7443)
+              --database-url, LLMLAB_DATABASE_URL: external PostgreSQL (embedded)
+              --tls-cert, --tls-key, LLMLAB_TLS_CERT, LLMLAB_TLS_KEY: certificate
+              --tls-client-ca, LLMLAB_TLS_CLIENT_CA: require client certificates
+              --master-key-file, LLMLAB_MASTER_KEY_FILE (or LLMLAB_MASTER_KEY)
+              --insecure, LLMLAB_INSECURE=1: plaintext gRPC, logged as a warning
+              --log-level, LLMLAB_LOG_LEVEL: trace ... critical (info)
+              --config, LLMLAB_CONFIG: JSON file ($LLMLAB_HOME/server.json)
+
+            'llmlab-server serve --help' describes each option in full.
+            """,
         subcommands: [Serve.self, RotateMasterKey.self],
         defaultSubcommand: Serve.self)
 }
