@@ -41,8 +41,9 @@ public enum GRPCListener {
         let privateKey = TLSConfig.PrivateKeySource.file(path: key, format: .pem)
         if let clientCA = grpc.clientCAFile {
             return (.mTLS(certificateChain: certificates, privateKey: privateKey) {
+                // The transport's mTLS default verifies the chain without a hostname check
+                // (clients have no hostname to match).
                 $0.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
-                $0.clientCertificateVerification = .fullVerification
             }, "mTLS")
         }
         return (.tls(certificateChain: certificates, privateKey: privateKey), "TLS")
