@@ -49,10 +49,10 @@ struct AuditAPI: Llmlab_V1_AuditService.SimpleServiceProtocol {
         let query = AuditQuery(actor: actor.isEmpty ? nil : actor, action: action.isEmpty ? nil : action,
                                since: since, until: until, beforeSequence: before, limit: limit + 1)
         let events = try await withLog { try await $0.list(query) }
-        let page = events.prefix(limit)
+        let page = Page(events, limit: limit) { PageCursor.encode([String($0.sequence)]) }
         return Llmlab_V1_ListAuditEventsResponse.with {
-            $0.events = page.map(MessageMapping.auditEvent)
-            if events.count > limit, let last = page.last { $0.nextPageToken = PageCursor.encode([String(last.sequence)]) }
+            $0.events = page.rows.map(MessageMapping.auditEvent)
+            $0.nextPageToken = page.nextToken
         }
     }
 

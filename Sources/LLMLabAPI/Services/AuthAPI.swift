@@ -161,12 +161,10 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
             try await ApiKeyRepository(connection, logger: logger).list(
                 tenantID: tenant.id, includeRevoked: request.includeRevoked, limit: limit + 1, before: before)
         }
-        let page = keys.prefix(limit)
+        let page = Page(keys, limit: limit) { PageCursor.encode(date: $0.createdAt, id: $0.id) }
         return Llmlab_V1_ListApiKeysResponse.with {
-            $0.apiKeys = page.map(MessageMapping.apiKey)
-            if keys.count > limit, let last = page.last {
-                $0.nextPageToken = PageCursor.encode(date: last.createdAt, id: last.id)
-            }
+            $0.apiKeys = page.rows.map(MessageMapping.apiKey)
+            $0.nextPageToken = page.nextToken
         }
     }
 

@@ -44,12 +44,10 @@ struct ProjectAPI: Llmlab_V1_ProjectService.SimpleServiceProtocol {
             try await ProjectRepository(connection, logger: logger).list(
                 includeArchived: request.includeArchived, limit: limit + 1, after: after, only: principal.projectID)
         }
-        let page = projects.prefix(limit)
+        let page = Page(projects, limit: limit) { PageCursor.encode(date: $0.createdAt, id: $0.id) }
         return Llmlab_V1_ListProjectsResponse.with {
-            $0.projects = page.map(MessageMapping.project)
-            if projects.count > limit, let last = page.last {
-                $0.nextPageToken = PageCursor.encode(date: last.createdAt, id: last.id)
-            }
+            $0.projects = page.rows.map(MessageMapping.project)
+            $0.nextPageToken = page.nextToken
         }
     }
 

@@ -50,11 +50,10 @@ struct TenantAPI: Llmlab_V1_TenantService.SimpleServiceProtocol {
         let tenants = try await plane.database.withControlTransaction { connection in
             try await TenantRepository(connection, logger: logger).list(limit: limit + 1, afterSlug: after)
         }
+        let page = Page(tenants, limit: limit) { PageCursor.encode([$0.slug]) }
         return Llmlab_V1_ListTenantsResponse.with {
-            $0.tenants = tenants.prefix(limit).map(MessageMapping.tenant)
-            if tenants.count > limit, let last = tenants.prefix(limit).last {
-                $0.nextPageToken = PageCursor.encode([last.slug])
-            }
+            $0.tenants = page.rows.map(MessageMapping.tenant)
+            $0.nextPageToken = page.nextToken
         }
     }
 

@@ -42,10 +42,10 @@ struct UserAPI: Llmlab_V1_UserService.SimpleServiceProtocol {
         let users = try await plane.database.withControlTransaction { connection in
             try await UserRepository(connection, logger: logger).list(tenantID: tenant.id, limit: limit + 1, afterEmail: after)
         }
-        let page = users.prefix(limit)
+        let page = Page(users, limit: limit) { PageCursor.encode([$0.email]) }
         return Llmlab_V1_ListUsersResponse.with {
-            $0.users = page.map(MessageMapping.user)
-            if users.count > limit, let last = page.last { $0.nextPageToken = PageCursor.encode([last.email]) }
+            $0.users = page.rows.map(MessageMapping.user)
+            $0.nextPageToken = page.nextToken
         }
     }
 
