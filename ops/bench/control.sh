@@ -30,11 +30,12 @@ if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then
 fi
 
 # The first release build compiles every dependency (gRPC, NIO, BoringSSL, PostgresNIO,
-# swift-crypto, …) with optimisation: on a 2-core machine that takes a long time (well over
-# the ~6-7 minutes of a debug build). Later runs only rebuild what changed.
+# swift-crypto, …) with optimisation: on this 2-core machine that took about 7 minutes
+# for llmlab-server plus 1 for llmlab-admin with little else running, and far longer when
+# other builds share the cores. Later runs only rebuild what changed.
 echo "==> building llmlab-server, llmlab-admin, llmlab-bench-control ($CONFIG)"
 if [ "$CONFIG" = release ] && [ ! -x "$(swift build "${build_flags[@]}" --show-bin-path 2>/dev/null)/llmlab-server" ]; then
-  echo "    first $CONFIG build: compiling all dependencies with optimisation takes a long time on 2 cores (20+ minutes); CONFIG=debug is faster but not representative"
+  echo "    first $CONFIG build: compiling all dependencies with optimisation takes a long time on 2 cores (about 8 minutes when idle, much longer under load); CONFIG=debug builds faster but its figures are not representative"
 fi
 for product in llmlab-server llmlab-admin llmlab-bench-control; do
   swift build "${build_flags[@]}" --product "$product"
@@ -47,10 +48,15 @@ BENCH_HOME="$(mktemp -d "${TMPDIR:-/tmp}/llmlab-bench.XXXXXX")"
 chmod 711 "$BENCH_HOME"
 SERVER_LOG="$BENCH_HOME/server.log"
 SERVER_PID=""
+BENCH_PID=""
 
 stop_server() {
   local status=$?
   trap - EXIT INT TERM
+  if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
+    kill -TERM "$BENCH_PID" 2>/dev/null || true
+    wait "$BENCH_PID" 2>/dev/null || true
+  fi
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "==> stopping llmlab-server (pid $SERVER_PID)"
     kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -117,5 +123,9 @@ until [ -f "$CA_FILE" ] && [ -f "$TOKEN_FILE" ] && \
 done
 echo "==> server is SERVING"
 
+# In the background and waited for, so an interrupt reaches the traps at once (bounded
+# anyway: each phase ends after --duration).
 "$BIN/llmlab-bench-control" --address "$ADDRESS" --ca-file "$CA_FILE" --operator-token-file "$TOKEN_FILE" \
-  --results-dir "$ROOT/ops/bench/results" --build-config "$CONFIG" "$@"
+  --results-dir "$ROOT/ops/bench/results" --build-config "$CONFIG" "$@" &
+BENCH_PID=$!
+wait "$BENCH_PID"

@@ -54,7 +54,7 @@ struct BenchControl: AsyncParsableCommand {
     var keepTenant = false
 
     func validate() throws {
-        guard duration > 0, duration <= 600 else { throw ValidationError("--duration must be between 0 and 600 seconds") }
+        guard duration > 0, duration <= 600 else { throw ValidationError("--duration must be more than 0 and at most 600 seconds") }
         guard (1...256).contains(listClients) else { throw ValidationError("--list-clients must be 1…256") }
         guard (1...500).contains(projects) else { throw ValidationError("--projects must be 1…500 (one page)") }
         guard (0...100).contains(warmup) else { throw ValidationError("--warmup must be 0…100") }
