@@ -35,6 +35,7 @@ let package = Package(
         // MARK: Domain
         .target(
             name: "LLMLabCore",
+            resources: [.embedInCode("Pricing/catalog.json")],
             swiftSettings: swiftSettings
         ),
 
