@@ -16,4 +16,10 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case projectsWrite
     case providerKeysRead
     case providerKeysWrite
+    /// Proxy routes and the health the proxy records for them.
+    case routesRead
+    case routesWrite
+    /// The tenant's price overrides.
+    case pricingRead
+    case pricingWrite
 }

@@ -35,6 +35,16 @@ public enum RBACPolicy {
         "llmlab.v1.ProviderKeyService/ListProviderKeys": .providerKeysRead,
         "llmlab.v1.ProviderKeyService/DeleteProviderKey": .providerKeysWrite,
 
+        "llmlab.v1.RouteService/SetRoute": .routesWrite,
+        "llmlab.v1.RouteService/ListRoutes": .routesRead,
+        "llmlab.v1.RouteService/GetRoute": .routesRead,
+        "llmlab.v1.RouteService/DeleteRoute": .routesWrite,
+        "llmlab.v1.RouteService/GetRouteHealth": .routesRead,
+
+        "llmlab.v1.PricingService/SetPriceOverride": .pricingWrite,
+        "llmlab.v1.PricingService/ListPriceOverrides": .pricingRead,
+        "llmlab.v1.PricingService/DeletePriceOverride": .pricingWrite,
+
         "llmlab.v1.AuditService/ListAuditEvents": .auditRead,
         "llmlab.v1.AuditService/VerifyAuditChain": .auditRead,
     ]
@@ -42,10 +52,12 @@ public enum RBACPolicy {
     /// Permissions each tenant role holds. Higher roles hold everything lower roles hold.
     public static func permissions(of role: Role) -> Set<Permission> {
         let viewer: Set<Permission> = [
-            .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead,
+            .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
         ]
         let member = viewer.union([.apiKeysWrite])
-        let admin = member.union([.usersWrite, .projectsWrite, .providerKeysWrite, .auditRead])
+        let admin = member.union([
+            .usersWrite, .projectsWrite, .providerKeysWrite, .auditRead, .routesWrite, .pricingWrite,
+        ])
         switch role {
         case .viewer: return viewer
         case .member: return member

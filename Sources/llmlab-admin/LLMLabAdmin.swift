@@ -5,7 +5,7 @@ import ArgumentParser
 struct LLMLabAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llmlab-admin",
-        abstract: "Administer an LLMLab server: tenants, users, projects, keys and the audit log.",
+        abstract: "Administer an LLMLab server: tenants, users, projects, keys, routes, prices and the audit log.",
         discussion: """
             With no flags the console talks to 127.0.0.1:7443 over TLS, trusting \
             ./.llmlab/tls/ca.pem, as the session saved by `login` or else the operator \
@@ -23,6 +23,8 @@ struct LLMLabAdmin: AsyncParsableCommand {
             UserCommand.self,
             ProjectCommand.self,
             KeyCommand.self,
+            RouteCommand.self,
+            PriceCommand.self,
             APIKeyCommand.self,
             AuditCommand.self,
         ]

@@ -35,13 +35,17 @@ struct CommonOptions: ParsableArguments {
 struct LLMLabServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llmlab-server",
-        abstract: "The LLMLab control plane: gRPC control API over TLS, embedded or external PostgreSQL.",
+        abstract: "The LLMLab control plane: gRPC control API over TLS, the OpenAI-compatible HTTP proxy, embedded or external PostgreSQL.",
         discussion: """
             With no subcommand the server starts ('serve'). Every setting can come from a flag, an \
             environment variable or the JSON config file, in that order of precedence:
 
               --home, LLMLAB_HOME: state directory (./.llmlab)
               --grpc-address, LLMLAB_GRPC_ADDRESS: listen address (127.0.0.1:7443)
+              --http-address, LLMLAB_HTTP_ADDRESS: proxy, /healthz, /metrics (127.0.0.1:8080)
+              --openai-base-url, LLMLAB_OPENAI_BASE_URL: OpenAI API root (https://api.openai.com/v1)
+              --upstream-timeout, LLMLAB_UPSTREAM_TIMEOUT: seconds to first byte / of silence (600)
+              --max-request-bytes, LLMLAB_MAX_REQUEST_BYTES: proxy request body limit (4194304)
               --database-url, LLMLAB_DATABASE_URL: external PostgreSQL (embedded)
               --tls-cert, --tls-key, LLMLAB_TLS_CERT, LLMLAB_TLS_KEY: certificate
               --tls-client-ca, LLMLAB_TLS_CLIENT_CA: require client certificates
@@ -64,6 +68,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "gRPC listen address host:port. Env: LLMLAB_GRPC_ADDRESS. Default: 127.0.0.1:7443")
     var grpcAddress: String?
 
+    @Option(help: "HTTP listen address host:port for the OpenAI-compatible proxy, /healthz and /metrics (plaintext). Env: LLMLAB_HTTP_ADDRESS. Default: 127.0.0.1:8080")
+    var httpAddress: String?
+
+    @Option(name: .customLong("openai-base-url"), help: "OpenAI API root the proxy calls. Env: LLMLAB_OPENAI_BASE_URL. Default: https://api.openai.com/v1")
+    var openAIBaseURL: String?
+
+    @Option(help: "Seconds the proxy waits for a provider's first byte, and for each further byte of a body. Env: LLMLAB_UPSTREAM_TIMEOUT. Default: 600")
+    var upstreamTimeout: String?
+
+    @Option(help: "Largest proxy request body in bytes; larger ones get 413. Env: LLMLAB_MAX_REQUEST_BYTES. Default: 4194304 (4 MiB)")
+    var maxRequestBytes: String?
+
     @Option(help: "Production TLS certificate chain (PEM); with --tls-key. Env: LLMLAB_TLS_CERT. Default: a development CA and certificate under $LLMLAB_HOME/tls.")
     var tlsCert: String?
 
@@ -79,6 +95,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var flags = common.flags
         flags.grpcAddress = grpcAddress
+        flags.httpAddress = httpAddress
+        flags.openAIBaseURL = openAIBaseURL
+        flags.upstreamTimeoutSeconds = upstreamTimeout
+        flags.maxRequestBytes = maxRequestBytes
         flags.tlsCertificate = tlsCert
         flags.tlsKey = tlsKey
         flags.tlsClientCA = tlsClientCA

@@ -27,9 +27,11 @@ struct RBACPolicyTests {
             .authenticated: Set(Role.allCases),
             .projectsRead: Set(Role.allCases), .providerKeysRead: Set(Role.allCases),
             .usersRead: Set(Role.allCases), .apiKeysRead: Set(Role.allCases),
+            .routesRead: Set(Role.allCases), .pricingRead: Set(Role.allCases),
             .apiKeysWrite: [.member, .admin, .owner],
             .projectsWrite: [.admin, .owner], .providerKeysWrite: [.admin, .owner],
             .usersWrite: [.admin, .owner], .auditRead: [.admin, .owner],
+            .routesWrite: [.admin, .owner], .pricingWrite: [.admin, .owner],
             .tenantsManage: [],
         ]
         for (permission, roles) in expected {
@@ -45,7 +47,8 @@ struct RBACPolicyTests {
         let op = principal(.operator, role: nil)
         #expect(RBACPolicy.allows(op, .tenantsManage))
         #expect(RBACPolicy.allows(op, .auditRead))
-        for permission in [Permission.projectsRead, .projectsWrite, .usersWrite, .providerKeysWrite, .apiKeysWrite] {
+        for permission in [Permission.projectsRead, .projectsWrite, .usersWrite, .providerKeysWrite, .apiKeysWrite,
+                           .routesRead, .routesWrite, .pricingRead, .pricingWrite] {
             #expect(!RBACPolicy.allows(op, permission))
         }
     }

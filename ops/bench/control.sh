@@ -100,10 +100,11 @@ if [ -z "$PORT" ]; then
   PORT=$(( 20000 + RANDOM % 30000 ))
 fi
 ADDRESS="127.0.0.1:$PORT"
+HTTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo $(( PORT + 1 )))"
 
 echo "==> starting llmlab-server on $ADDRESS (home $BENCH_HOME)"
 LLMLAB_HOME="$BENCH_HOME" "$BIN/llmlab-server" serve --home "$BENCH_HOME" --grpc-address "$ADDRESS" \
-  >"$SERVER_LOG" 2>&1 &
+  --http-address "127.0.0.1:$HTTP_PORT" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 CA_FILE="$BENCH_HOME/tls/ca.pem"

@@ -17,6 +17,7 @@ export HOME=$work/user
 mkdir -p "$HOME"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export LLMLAB_ADDRESS=127.0.0.1:$port
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 server_pid=""
 
 stop_server() {
@@ -63,7 +64,7 @@ refute() {
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 
 start_server() {
-  "$server" --grpc-address "$LLMLAB_ADDRESS" >>"$work/server.log" 2>&1 &
+  "$server" --grpc-address "$LLMLAB_ADDRESS" --http-address "127.0.0.1:$http_port" >>"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do
     "$admin" health >/dev/null 2>&1 && return 0
@@ -100,6 +101,33 @@ expect "provider key from stdin" 0 "…wxyz" -- bash -c "echo 'sk-e2e-secret-abc
 expect "azure key" 0 "azure" -- bash -c "echo 'azure-secret-0123456789' | '$admin' key put --project '$project' --provider azure_openai --azure-endpoint https://acme.openai.azure.com --azure-deployment gpt4o --azure-api-version 2024-10-21"
 expect "key list is masked" 0 "openai" -- "$admin" key list
 refute "key list never shows the secret" "sk-e2e-secret"
+key_id() { "$admin" key list --json | python3 -c "import json,sys; print([k['id'] for k in json.load(sys.stdin) if k['provider']==sys.argv[1]][0])" "$1"; }
+openai_key=$(key_id PROVIDER_OPENAI)
+azure_key=$(key_id PROVIDER_AZURE_OPENAI)
+expect "route set" 0 "gpt-4o" -- "$admin" route set --project "$project" --alias gpt-4o \
+  --deployment "provider=openai,model=gpt-4o,key=$openai_key,weight=3" \
+  --deployment "provider=azure_openai,model=gpt4o,key=$azure_key,priority=1,timeout-ms=30000"
+route=$("$admin" route list --json | json_field '[0]["id"]')
+expect "route list" 0 "gpt-4o +weighted" -- "$admin" route list --project "$project"
+expect "route show lists the deployments in order" 0 "2 +azure_openai +gpt4o .* 30000ms" -- "$admin" route show "$route"
+expect "route set again replaces the route in place" 0 "$route" -- "$admin" route set --project "$project" --alias gpt-4o \
+  --deployment "provider=openai,model=gpt-4o,key=$openai_key" --strategy least-latency
+expect "the replaced route uses the new strategy" 0 "least-latency" -- "$admin" route show "$route"
+expect "a malformed --deployment is a usage error" 64 "key= is required" -- "$admin" route set --project "$project" --alias x --deployment provider=openai,model=gpt-4o
+expect "an out-of-range weight names the field" 1 "deployments\[0\]\.weight" -- "$admin" route set --project "$project" --alias x --deployment "provider=openai,model=gpt-4o,key=$openai_key,weight=5000"
+expect "route health starts healthy" 0 "openai +gpt-4o .*healthy" -- "$admin" route health "$route"
+expect "a routed provider key cannot be deleted" 1 "change the route first" -- "$admin" key delete "$openai_key"
+expect "price set from a future day" 0 "in effect: +no" -- "$admin" price set --provider openai --model gpt-4o --from "$(date -u -d '+30 days' +%F)" --input 2.25 --output 9.000
+expect "price set in the past is refused" 1 "effective_from.*past" -- "$admin" price set --provider openai --model gpt-4o --from "$(date -u -d '-1 day' +%F)" --input 1
+expect "price set without a price is a usage error" 64 "at least one price" -- "$admin" price set --provider openai --model gpt-4o --from "$(date -u +%F)"
+expect "price set from today is in effect" 0 "in effect: +yes" -- "$admin" price set --provider anthropic --model claude-sonnet-4-5 --from "$(date -u +%F)" --cached-input 0.30
+expect "price list shows exact decimals" 0 'openai +gpt-4o .*\$2\.25 .*\$9 ' -- "$admin" price list
+price_id() { "$admin" price list --json | python3 -c "import json,sys; print([o['id'] for o in json.load(sys.stdin) if o.get('inEffect', False) == (sys.argv[1] == 'yes')][0])" "$1"; }
+expect "an override in effect cannot be deleted" 1 "later date" -- "$admin" price delete "$(price_id yes)"
+expect "a future override can be deleted" 0 "Deleted price override" -- "$admin" price delete "$(price_id no)"
+expect "route delete" 0 "Deleted route" -- "$admin" route delete "$route"
+expect "route list is empty after the delete" 0 "No routes" -- "$admin" route list
+expect "route and price changes are audited" 0 "DeletePriceOverride" -- "$admin" audit list --limit 20
 apikey=$("$admin" apikey create ci --role member --expires-in 30d --json 2>/dev/null | json_field '["secret"]')
 expect "api key create shows the secret once" 0 "^llk_[A-Za-z0-9]{43}$" -- echo "$apikey"
 expect "api key list" 0 "ci" -- "$admin" apikey list
@@ -128,6 +156,7 @@ expect "the embedded cluster stopped with it" 1 "" -- pgrep -f "postgres -D $LLM
 expect "rotate-master-key re-wraps the tenant key" 0 "re-wrapped 1 tenant" -- "$server" rotate-master-key
 start_server || { failed=$((failed + 1)); }
 expect "after rotation and restart the session still works" 0 "Search bot" -- "$admin" project list
+expect "price overrides survive a restart" 0 "claude-sonnet-4-5" -- "$admin" price list
 expect "provider keys rotate after a master-key rotation" 0 "…wxyz" -- bash -c "echo 'sk-e2e-secret-rot-wxyz' | '$admin' key put --project '$project' --provider openai"
 expect "logout" 0 "" -- "$admin" logout
 expect "after logout whoami is the operator again" 0 "operator" -- "$admin" whoami

@@ -20,6 +20,8 @@ enum ErrorMapping {
             switch error.code {
             case .notFound: return RPCError(code: .notFound, message: error.message)
             case .conflict: return RPCError(code: .alreadyExists, message: error.message)
+            case .failedPrecondition: return RPCError(code: .failedPrecondition, message: error.message)
+            case .invalidArgument: return RPCError(code: .invalidArgument, message: error.message)
             case .unavailable: return RPCError(code: .unavailable, message: "the database is unavailable; retry shortly")
             default: break
             }

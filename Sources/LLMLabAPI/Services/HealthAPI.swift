@@ -14,7 +14,8 @@ struct HealthAPI: Grpc_Health_V1_Health.SimpleServiceProtocol {
 
     static let knownServices: Set<String> = [
         "", "grpc.health.v1.Health", "llmlab.v1.TenantService", "llmlab.v1.AuthService", "llmlab.v1.UserService",
-        "llmlab.v1.ProjectService", "llmlab.v1.ProviderKeyService", "llmlab.v1.AuditService",
+        "llmlab.v1.ProjectService", "llmlab.v1.ProviderKeyService", "llmlab.v1.RouteService",
+        "llmlab.v1.PricingService", "llmlab.v1.AuditService",
     ]
 
     func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {

@@ -16,9 +16,6 @@ struct ProviderKeyAPI: Llmlab_V1_ProviderKeyService.SimpleServiceProtocol {
 
     init(_ plane: ControlPlane) { self.plane = plane }
 
-    static func associatedData(tenantID: UUID, keyID: UUID) -> String {
-        "tenant:\(tenantID.uuidString.lowercased())/key:\(keyID.uuidString.lowercased())"
-    }
 
     func putProviderKey(request: Llmlab_V1_PutProviderKeyRequest, context: ServerContext) async throws -> Llmlab_V1_ProviderKey {
         let (principal, tenant) = try CallContext.require().requireTenant()
@@ -44,7 +41,7 @@ struct ProviderKeyAPI: Llmlab_V1_ProviderKeyService.SimpleServiceProtocol {
             let keys = ProviderKeyRepository(connection, logger: logger)
             let existing = try await keys.findForUpdate(projectID: projectID, provider: provider, name: name)
             let id = existing?.id ?? UUID()
-            let sealed = try dataKey.seal(secret, associatedData: Self.associatedData(tenantID: tenant.id, keyID: id))
+            let sealed = try dataKey.seal(secret, associatedData: ProviderKeyBinding.associatedData(tenantID: tenant.id, keyID: id))
             let record = ProviderKeyRecord(
                 id: id, projectID: projectID, provider: provider, name: name, sealedSecret: Data(sealed),
                 lastFour: String(secret.suffix(4)), azureEndpoint: azure?.endpoint ?? "",
@@ -86,10 +83,25 @@ struct ProviderKeyAPI: Llmlab_V1_ProviderKeyService.SimpleServiceProtocol {
             guard let key = try await keys.find(id: id), principal.mayAccess(project: key.projectID) else {
                 throw APIError.notFound("provider key", request.id)
             }
-            try await keys.delete(id: id)
+            let routes = try await RouteRepository(connection, logger: logger).routes(usingProviderKey: id)
+            guard routes.isEmpty else { throw Self.inUse(request.id, by: routes) }
+            do {
+                try await keys.delete(id: id)
+            } catch where isForeignKeyViolation(error) {
+                // A route took the key between the check and the delete (the transaction is
+                // aborted now, so the route cannot be looked up).
+                throw Self.inUse(request.id, by: [])
+            }
             try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "provider_key:\(id.uuidString.lowercased())",
                                      detail: ["provider": key.provider.rawValue, "name": key.name])
         }
         return Llmlab_V1_DeleteProviderKeyResponse()
+    }
+
+    /// A key that routes send traffic through cannot go: the routes must change first.
+    static func inUse(_ keyID: String, by routes: [RouteReference]) -> APIError {
+        let named = routes.map { "\"\($0.alias)\" (\($0.id.uuidString.lowercased()))" }
+        let list = named.isEmpty ? "a route" : (named.count == 1 ? "route " : "routes ") + named.joined(separator: ", ")
+        return APIError(.failedPrecondition, "provider key \(keyID) is used by \(list); change the route first (llmlab-admin route set … or route delete …)")
     }
 }

@@ -18,9 +18,24 @@ public struct ServerConfiguration: Sendable {
         public static let defaults = GRPC()
     }
 
+    /// The HTTP listener: the OpenAI-compatible proxy, `/healthz`, `/metrics` (plaintext;
+    /// TLS on this port is not implemented yet — terminate TLS in front of it).
+    public struct HTTP: Sendable {
+        public var host: String = "127.0.0.1"
+        public var port: Int = 8080
+        /// OpenAI's API root; tests and private deployments point it elsewhere.
+        public var openAIBaseURL: String = "https://api.openai.com/v1"
+        /// Deadline for an upstream response head, and the longest silence inside a body.
+        public var upstreamTimeoutSeconds: Int = 600
+        /// Larger request bodies are refused with 413.
+        public var maxRequestBytes: Int = 4 * 1024 * 1024
+        public static let defaults = HTTP()
+    }
+
     /// State directory: TLS material, operator token, master key, embedded database.
     public var home: String
     public var grpc: GRPC = .defaults
+    public var http: HTTP = .defaults
     /// External PostgreSQL; `nil` runs the embedded cluster under `home/pg`.
     public var databaseURL: String?
     /// Where the master key lives (created 0600 on first run) unless `LLMLAB_MASTER_KEY` is set.
@@ -46,6 +61,10 @@ public struct ServerFlags: Sendable {
     public var configFile: String?
     public var home: String?
     public var grpcAddress: String?
+    public var httpAddress: String?
+    public var openAIBaseURL: String?
+    public var upstreamTimeoutSeconds: String?
+    public var maxRequestBytes: String?
     public var databaseURL: String?
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -60,6 +79,10 @@ public struct ServerFlags: Sendable {
 /// The optional JSON config file (`--config`, or `$LLMLAB_HOME/server.json` when present).
 struct ServerConfigFile: Decodable {
     var grpc_address: String?
+    var http_address: String?
+    var openai_base_url: String?
+    var upstream_timeout_seconds: Int?
+    var max_request_bytes: Int?
     var database_url: String?
     var tls_certificate: String?
     var tls_key: String?
@@ -79,6 +102,23 @@ extension ServerConfiguration {
 
         if let address = flags.grpcAddress ?? environment["LLMLAB_GRPC_ADDRESS"] ?? file?.grpc_address {
             (configuration.grpc.host, configuration.grpc.port) = try parseAddress(address, field: "grpc address")
+        }
+        if let address = flags.httpAddress ?? environment["LLMLAB_HTTP_ADDRESS"] ?? file?.http_address {
+            (configuration.http.host, configuration.http.port) = try parseAddress(address, field: "http address")
+        }
+        if let url = nonEmpty(flags.openAIBaseURL ?? environment["LLMLAB_OPENAI_BASE_URL"] ?? file?.openai_base_url) {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw ServerError("OpenAI base URL \"\(url)\" must start with https:// (or http:// for a local fake), e.g. https://api.openai.com/v1")
+            }
+            configuration.http.openAIBaseURL = url
+        }
+        if let seconds = try positiveInteger(flags.upstreamTimeoutSeconds ?? environment["LLMLAB_UPSTREAM_TIMEOUT"],
+                                             file: file?.upstream_timeout_seconds, field: "upstream timeout (seconds)") {
+            configuration.http.upstreamTimeoutSeconds = seconds
+        }
+        if let bytes = try positiveInteger(flags.maxRequestBytes ?? environment["LLMLAB_MAX_REQUEST_BYTES"],
+                                           file: file?.max_request_bytes, field: "max request bytes") {
+            configuration.http.maxRequestBytes = bytes
         }
         configuration.databaseURL = nonEmpty(flags.databaseURL ?? environment["LLMLAB_DATABASE_URL"] ?? file?.database_url)
         configuration.grpc.certificateFile = nonEmpty(flags.tlsCertificate ?? environment["LLMLAB_TLS_CERT"] ?? file?.tls_certificate)
@@ -123,6 +163,19 @@ extension ServerConfiguration {
             throw ServerError("\(field) \"\(text)\" has no valid port (0-65535)")
         }
         return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// A positive integer from a flag or environment text, else from the file.
+    private static func positiveInteger(_ text: String?, file: Int?, field: String) throws -> Int? {
+        if let text {
+            guard let value = Int(text), value > 0 else { throw ServerError("\(field) \"\(text)\" must be a positive whole number") }
+            return value
+        }
+        if let file {
+            guard file > 0 else { throw ServerError("\(field) \(file) must be a positive whole number") }
+            return file
+        }
+        return nil
     }
 
     private static func nonEmpty(_ value: String?) -> String? {

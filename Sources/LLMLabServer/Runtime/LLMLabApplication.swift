@@ -1,5 +1,6 @@
 public import Foundation
 import LLMLabAPI
+import LLMLabGateway
 import LLMLabSecurity
 import LLMLabStore
 public import Logging
@@ -27,10 +28,15 @@ public enum LLMLabApplication {
             let controlPlane = ControlPlaneService(
                 database: database, server: GRPCServerService(server: server, logger: logger, scheme: scheme, onShutdown: { plane.shutdown.fire() }),
                 operatorTokenFile: configuration.operatorTokenFile, logger: logger)
+            // Built last: the application owns an HTTP client that only its run() shuts down.
+            let gateway = Gateway(database: database, keyVault: KeyVault(masterKey: masterKey),
+                                  configuration: configuration.gatewayConfiguration, logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: database),
                     .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: gateway.buildApplication(), successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: SessionJanitor(database: database, logger: logger)),
                 ],
@@ -55,5 +61,19 @@ public enum LLMLabApplication {
         let embedded = EmbeddedPostgres(configuration: embeddedConfiguration, logger: logger)
         let databaseConfiguration = try await embedded.start()
         return (databaseConfiguration, embedded)
+    }
+}
+
+extension ServerConfiguration {
+    /// What the HTTP listener (proxy, health, metrics) needs from the server's settings.
+    var gatewayConfiguration: GatewayConfiguration {
+        var gateway = GatewayConfiguration()
+        gateway.host = http.host
+        gateway.port = http.port
+        gateway.providerBaseURLs.openAI = http.openAIBaseURL
+        gateway.upstreamTimeout = .seconds(http.upstreamTimeoutSeconds)
+        gateway.upstreamReadTimeout = .seconds(http.upstreamTimeoutSeconds)
+        gateway.maxRequestBodyBytes = http.maxRequestBytes
+        return gateway
     }
 }

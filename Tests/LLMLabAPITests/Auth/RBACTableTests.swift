@@ -18,6 +18,8 @@ struct RBACTableTests {
         + Llmlab_V1_UserService.Method.descriptors
         + Llmlab_V1_ProjectService.Method.descriptors
         + Llmlab_V1_ProviderKeyService.Method.descriptors
+        + Llmlab_V1_RouteService.Method.descriptors
+        + Llmlab_V1_PricingService.Method.descriptors
         + Llmlab_V1_AuditService.Method.descriptors
 
     @Test("every generated method has exactly one permission")

@@ -1,0 +1,75 @@
+import HTTPTypes
+import Foundation
+import LLMLabCore
+import LLMLabSecurity
+import LLMLabStore
+import Logging
+
+/// Turns the credential on a proxy request into a ``VirtualKey``, or into the OpenAI-style
+/// error the official SDKs understand: 401 (`AuthenticationError`) when the key is missing,
+/// malformed, unknown, revoked or expired; 403 (`PermissionDeniedError`) when it is valid
+/// but may not use the proxy. Only the key's SHA-256 is looked up; the key is never logged.
+struct VirtualKeyAuthenticator: Sendable {
+    let database: Database
+    let logger: Logger
+
+    /// The bearer secret from `Authorization: Bearer …` or `x-api-key: …`.
+    static func credential(authorization: String?, apiKey: String?) -> String? {
+        if let authorization {
+            let trimmed = authorization.trimmingCharacters(in: .whitespaces)
+            if trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " {
+                let token = trimmed.dropFirst(7).trimmingCharacters(in: .whitespaces)
+                if !token.isEmpty { return token }
+            }
+        }
+        if let apiKey {
+            let token = apiKey.trimmingCharacters(in: .whitespaces)
+            if !token.isEmpty { return token }
+        }
+        return nil
+    }
+
+    func authenticate(_ credential: String?) async throws -> VirtualKey {
+        guard let credential else {
+            throw GatewayError(.unauthorized, .authentication,
+                               "no API key: send an LLMLab API key as 'Authorization: Bearer llk_…' or 'x-api-key: llk_…' (create one with 'llmlab-admin apikey create <name> --role member --project <id> --scopes proxy')",
+                               code: "missing_api_key")
+        }
+        guard SecretToken.kind(of: credential) == .apiKey else {
+            throw GatewayError(.unauthorized, .authentication,
+                               "the API key is not an LLMLab API key: the proxy takes project keys that start with llk_, not provider keys, sessions or the operator token",
+                               code: "invalid_api_key")
+        }
+        let hash = SecretToken.sha256Hex(credential)
+        let logger = self.logger
+        let found = try await database.withControlTransaction { connection in
+            let keys = ApiKeyRepository(connection, logger: logger)
+            guard let found = try await keys.findUsable(secretHash: hash) else { return nil as (ApiKeyRecord, TenantRecord)? }
+            try await keys.touch(id: found.key.id)
+            return (found.key, found.tenant)
+        }
+        guard let (key, tenant) = found else {
+            throw GatewayError(.unauthorized, .authentication,
+                               "the API key is unknown, revoked or expired; create a new one with 'llmlab-admin apikey create'",
+                               code: "invalid_api_key")
+        }
+        guard tenant.status == .active else {
+            throw GatewayError(.forbidden, .permission,
+                               "tenant \(tenant.slug) is suspended; its data is kept, and the platform operator can resume it",
+                               code: "tenant_suspended")
+        }
+        guard key.scopes.contains(ApiKeyScope.proxy) else {
+            throw GatewayError(.forbidden, .permission,
+                               "API key \(key.prefix)… does not have the proxy scope (it has: \(key.scopes.sorted().joined(separator: ", "))); create a key with '--scopes proxy'",
+                               code: "missing_scope")
+        }
+        guard let projectID = key.projectID else {
+            throw GatewayError(.forbidden, .permission,
+                               "API key \(key.prefix)… is not scoped to a project, and every proxy call is billed to one; create a project-scoped key with 'llmlab-admin apikey create <name> --role member --project <project-id> --scopes proxy'",
+                               code: "project_required")
+        }
+        return VirtualKey(
+            keyID: key.id, keyName: key.name, tenantID: tenant.id, tenantSlug: tenant.slug, projectID: projectID,
+            role: key.role, scopes: Set(key.scopes), wrappedDataKey: tenant.wrappedDataKey)
+    }
+}

@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// `POST /v1/chat/completions`: reads and checks the body (size limit, JSON shape), picks
+/// and opens the project's provider key, and hands the call to the provider adapter.
+struct ChatCompletionsController: Sendable {
+    let resolver: ProviderKeyResolver
+    let openAI: OpenAIChatUpstream
+    let maxRequestBodyBytes: Int
+
+    var routes: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.post("chat/completions") { request, context in try await self.create(request, context: context) }
+        return routes
+    }
+
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        guard let key = context.virtualKey else { throw MissingVirtualKey() }
+        let bytes = try await readBody(request)
+        let body = try ChatCompletionRequestBody.parse(bytes)
+        context.observation.record(provider: OpenAIChatUpstream.provider, model: body.model)
+        context.logger.debug("chat completion", metadata: ["model": "\(body.model)", "stream": "\(body.stream)"])
+        let credential = try await resolver.credential(for: key, model: body.model)
+        return try await openAI.respond(to: body, credential: credential, context: context)
+    }
+
+    /// The whole body, refusing (413) anything over the limit — by its declared length
+    /// before reading, or while reading when the length was not declared.
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxRequestBodyBytes {
+            throw GatewayError.bodyTooLarge(limit: maxRequestBodyBytes)
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: maxRequestBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw GatewayError.bodyTooLarge(limit: maxRequestBodyBytes)
+        }
+    }
+}

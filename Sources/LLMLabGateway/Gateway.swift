@@ -1,0 +1,70 @@
+public import Hummingbird
+import HummingbirdCore
+public import LLMLabSecurity
+public import LLMLabStore
+public import Logging
+import NIOCore
+
+/// The HTTP side of `llmlab-server`: the OpenAI-compatible proxy (`/v1/*`), `/healthz`
+/// and `/metrics`, as one Hummingbird application that runs as a `Service` in the
+/// server's ServiceGroup next to the gRPC control plane and the database pool.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let metrics: GatewayMetrics
+    let database: Database
+    let keyVault: KeyVault
+    let logger: Logger
+    let connections = ClientConnections()
+
+    public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
+                metrics: GatewayMetrics = GatewayMetrics()) {
+        self.database = database
+        self.keyVault = keyVault
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The application, ready to run (it is a `Service`). It owns the upstream HTTP client
+    /// and shuts it down when it stops, so run it exactly once.
+    ///
+    /// - Parameter onServerRunning: called with the bound port once the listener is up
+    ///   (useful with port 0).
+    public func buildApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let client = UpstreamClient(configuration: configuration)
+        let logger = self.logger
+        let configuration = self.configuration
+        return Application(
+            router: buildRouter(client: client),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [self.connections.makeHandler()],
+                idleTimeout: .init(configuration.idleTimeout))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [UpstreamClientService(client: client, logger: logger)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("HTTP proxy listening", metadata: ["address": "\(configuration.host):\(port)"])
+                await onServerRunning(port)
+            },
+            logger: logger)
+    }
+
+    /// Routes: `/healthz` and `/metrics` open; `/v1/*` behind virtual-key authentication.
+    func buildRouter(client: UpstreamClient) -> Router<GatewayRequestContext> {
+        let resolver = ProviderKeyResolver(database: database, keyVault: keyVault, logger: logger)
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: GatewayObservationMiddleware(metrics: metrics, connections: connections))
+        router.addRoutes(HealthController(database: database, timeout: configuration.healthCheckTimeout, logger: logger).routes)
+        router.addRoutes(MetricsController(metrics: metrics).routes)
+        let v1 = router.group("v1")
+            .add(middleware: VirtualKeyMiddleware(authenticator: VirtualKeyAuthenticator(database: database, logger: logger)))
+        v1.addRoutes(ModelsController(resolver: resolver).routes)
+        v1.addRoutes(ChatCompletionsController(
+            resolver: resolver,
+            openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics),
+            maxRequestBodyBytes: configuration.maxRequestBodyBytes).routes)
+        return router
+    }
+}

@@ -1,0 +1,44 @@
+/// How the proxy listens and reaches providers. The server fills it from flags,
+/// environment and config file (`LLMLabServer.ServerConfiguration`); tests point the
+/// provider base URLs at fake upstreams.
+public struct GatewayConfiguration: Sendable {
+    public static let defaultMaxRequestBodyBytes = 4 * 1024 * 1024
+
+    /// Listen address; port 0 picks a free port (tests).
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Larger request bodies are refused with 413 before anything else happens.
+    public var maxRequestBodyBytes: Int = defaultMaxRequestBodyBytes
+    /// Upstream response bodies (non-streaming) larger than this are refused with 502.
+    public var maxUpstreamResponseBytes: Int = 64 * 1024 * 1024
+    /// Deadline for an upstream response head (time to first byte for streams).
+    public var upstreamTimeout: Duration = .seconds(600)
+    /// Longest silence tolerated inside an upstream response body.
+    public var upstreamReadTimeout: Duration = .seconds(600)
+    public var upstreamConnectTimeout: Duration = .seconds(10)
+    /// Where each provider's API lives.
+    public var providerBaseURLs = ProviderBaseURLs()
+    /// `/healthz` answers 503 when the database does not answer within this.
+    public var healthCheckTimeout: Duration = .seconds(2)
+    /// Idle keep-alive connections are closed after this.
+    public var idleTimeout: Duration = .seconds(90)
+
+    public init() {}
+}
+
+/// Base URLs of the provider APIs, without a trailing slash.
+public struct ProviderBaseURLs: Sendable {
+    public static let openAIDefault = "https://api.openai.com/v1"
+
+    /// `LLMLAB_OPENAI_BASE_URL`; `/chat/completions` is appended.
+    public var openAI: String = openAIDefault
+
+    public init() {}
+
+    /// `url` without trailing slashes.
+    static func normalized(_ url: String) -> String {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}

@@ -1,0 +1,94 @@
+import HTTPTypes
+import Foundation
+import LLMLabCore
+import LLMLabSecurity
+import LLMLabStore
+import Logging
+
+/// A provider credential opened for one upstream call. Its description is redacted, so a
+/// stray log line or error never carries the secret.
+struct ProviderCredential: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    var provider: Provider
+    var keyID: UUID
+    var name: String
+    var secret: String
+
+    var description: String { "ProviderCredential(\(provider.rawValue)/\(name), redacted)" }
+    var debugDescription: String { description }
+}
+
+/// The project behind a virtual key and the provider keys it may use.
+struct ProjectProviders: Sendable {
+    var project: ProjectRecord
+    /// Keys of providers the project allows, in (provider, name) order.
+    var keys: [ProviderKeyRecord]
+
+    /// For a provider: the key named "default", else the first by name.
+    func preferredKey(for provider: Provider) -> ProviderKeyRecord? {
+        let candidates = keys.filter { $0.provider == provider }
+        return candidates.first { $0.name == "default" } ?? candidates.first
+    }
+}
+
+/// Finds and opens the provider key a proxy call should use. Until routes exist, a model
+/// goes to the project's OpenAI key named "default" (or its first OpenAI key).
+struct ProviderKeyResolver: Sendable {
+    let database: Database
+    let keyVault: KeyVault
+    let logger: Logger
+
+
+    /// The key's project (refusing archived ones) and its usable provider keys.
+    func providers(for key: VirtualKey) async throws -> ProjectProviders {
+        let logger = self.logger
+        let projectID = key.projectID
+        let found = try await database.withTenantTransaction(key.tenantScope) { connection in
+            guard let project = try await ProjectRepository(connection, logger: logger).find(id: projectID) else {
+                return nil as ProjectProviders?
+            }
+            let keys = try await ProviderKeyRepository(connection, logger: logger).list(projectID: projectID)
+            return ProjectProviders(project: project, keys: keys)
+        }
+        guard var providers = found else {
+            throw GatewayError(.forbidden, .permission,
+                               "the API key's project \(projectID.uuidString.lowercased()) no longer exists; create a key for an existing project",
+                               code: "project_not_found")
+        }
+        guard providers.project.archivedAt == nil else {
+            throw GatewayError(.forbidden, .permission,
+                               "project \(providers.project.name) is archived; unarchive it or use a key of a live project",
+                               code: "project_archived")
+        }
+        let allowed = providers.project.allowedProviders
+        if !allowed.isEmpty {
+            providers.keys.removeAll { !allowed.contains($0.provider) }
+        }
+        return providers
+    }
+
+    /// Opens the credential for a chat completion with `model` (OpenAI only, for now).
+    func credential(for key: VirtualKey, model: String) async throws -> ProviderCredential {
+        let providers = try await providers(for: key)
+        guard let record = providers.preferredKey(for: .openai) else {
+            throw GatewayError(.notFound, .invalidRequest,
+                               "the model '\(model)' is not available to project \(providers.project.name): it has no OpenAI provider key; add one with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider openai'",
+                               param: "model", code: "model_not_found")
+        }
+        return try open(record, for: key)
+    }
+
+    func open(_ record: ProviderKeyRecord, for key: VirtualKey) throws -> ProviderCredential {
+        do {
+            let dataKey = try keyVault.unwrap([UInt8](key.wrappedDataKey), tenantID: key.tenantID.uuidString.lowercased())
+            let secret = try dataKey.open([UInt8](record.sealedSecret),
+                                          associatedData: ProviderKeyBinding.associatedData(tenantID: key.tenantID, keyID: record.id))
+            return ProviderCredential(provider: record.provider, keyID: record.id, name: record.name, secret: secret)
+        } catch {
+            logger.error("a provider key could not be opened: was the master key replaced without rotation?",
+                         metadata: ["provider_key": "\(record.id.uuidString.lowercased())", "error": "\(error)"])
+            throw GatewayError(.internalServerError, .api,
+                               "the project's \(record.provider.rawValue) key '\(record.name)' could not be decrypted; store it again with 'llmlab-admin key put'",
+                               code: "provider_key_unreadable")
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Calls OpenAI's `POST {base}/chat/completions` for one proxy request and turns the
+/// answer into the client's response: the upstream status and body pass through (OpenAI's
+/// own errors included), streams chunk by chunk as they arrive.
+struct OpenAIChatUpstream: Sendable {
+    let client: UpstreamClient
+    let configuration: GatewayConfiguration
+    let metrics: GatewayMetrics
+
+    static let provider = "openai"
+
+    /// Response headers worth passing back: rate-limit state and OpenAI's request id help
+    /// the client; hop-by-hop and cookie headers do not.
+    static let forwardedHeaders: Set<String> = [
+        "retry-after", "retry-after-ms", "x-request-id", "openai-processing-ms", "openai-version",
+        "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+    ]
+
+    func respond(to body: ChatCompletionRequestBody, credential: ProviderCredential, context: GatewayRequestContext) async throws -> Response {
+        var request = HTTPClientRequest(url: ProviderBaseURLs.normalized(configuration.providerBaseURLs.openAI) + "/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(credential.secret)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "accept", value: body.stream ? "text/event-stream" : "application/json")
+        request.headers.add(name: "user-agent", value: "llmlab-gateway")
+        request.headers.add(name: "x-llmlab-request-id", value: context.requestID)
+        request.body = .bytes(ByteBuffer(bytes: body.upstreamBody()))
+        return body.stream
+            ? try await stream(request, body: body, context: context)
+            : try await complete(request, context: context)
+    }
+
+    // MARK: Non-streaming
+
+    private func complete(_ request: HTTPClientRequest, context: GatewayRequestContext) async throws -> Response {
+        let client = self.client
+        let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
+        let limit = configuration.maxUpstreamResponseBytes
+        let logger = context.logger
+        let (head, bytes) = try await callUpstream(context: context) {
+            let response = try await client.http.execute(request, deadline: deadline, logger: logger)
+            let body = try await response.body.collect(upTo: limit)
+            return (UpstreamHead(response), body)
+        }
+        let status = Int(head.status)
+        if let errorClass = UpstreamErrorClass.of(status: status) {
+            metrics.recordUpstreamError(provider: Self.provider, errorClass)
+            logger.info("upstream answered with an error; passing it through",
+                        metadata: ["provider": "\(Self.provider)", "upstream_status": "\(status)"])
+        } else {
+            let array = Array(bytes.readableBytesView)
+            if let document = try? JSONScanner.document(array), document.kind == .object,
+               let usage = ChatCompletionUsage.extract(fromObjectAt: document.range, in: array) {
+                logUsage(usage, streamed: false, logger: logger)
+            } else {
+                logger.warning("upstream response carried no readable usage", metadata: ["provider": "\(Self.provider)"])
+            }
+        }
+        return Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
+                        body: ResponseBody(byteBuffer: bytes))
+    }
+
+    // MARK: Streaming
+
+    private func stream(_ request: HTTPClientRequest, body: ChatCompletionRequestBody, context: GatewayRequestContext) async throws -> Response {
+        let client = self.client
+        let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
+        let limit = configuration.maxUpstreamResponseBytes
+        let logger = context.logger
+        let response = try await callUpstream(context: context) {
+            try await client.http.execute(request, deadline: deadline, logger: logger)
+        }
+        let head = UpstreamHead(response)
+        guard head.status == 200 else {
+            // An error before the stream started: pass OpenAI's JSON error through as is.
+            if let errorClass = UpstreamErrorClass.of(status: Int(head.status)) {
+                metrics.recordUpstreamError(provider: Self.provider, errorClass)
+            }
+            let bytes = try await callUpstream(context: context) { try await response.body.collect(upTo: limit) }
+            logger.info("upstream refused the stream; passing its answer through",
+                        metadata: ["provider": "\(Self.provider)", "upstream_status": "\(head.status)"])
+            return Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
+                            body: ResponseBody(byteBuffer: bytes))
+        }
+        var headers = head.forwardedFields(defaultContentType: "text/event-stream")
+        headers[.cacheControl] = "no-cache"
+        let connection = context.clientConnection
+        let strip = body.needsInjectedUsage
+        let metrics = self.metrics
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let transfer = WriterTransfer(writer: writer)
+            try await connection.cancellingOnClose {
+                var writer = transfer.writer
+                var relay = ChatStreamRelay(stripUsageChunk: strip)
+                var upstream = response.body.makeAsyncIterator()
+                while true {
+                    // Failures reading upstream are the provider's; failures writing to the
+                    // client propagate (the client is gone, nobody to tell).
+                    let out: [UInt8]
+                    do {
+                        guard let piece = try await upstream.next() else {
+                            out = relay.finish()
+                            if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                            break
+                        }
+                        out = try relay.consume(piece.readableBytesView)
+                    } catch let error where !(error is CancellationError) && !Task.isCancelled {
+                        // The stream broke off. Say so in the stream's own terms (the SDKs
+                        // raise on an `error` event) rather than cutting it short silently.
+                        let errorClass = error is SSEEventFramer.EventTooLarge ? .invalidResponse : UpstreamErrorClass.of(error)
+                        metrics.recordUpstreamError(provider: Self.provider, errorClass)
+                        logger.warning("upstream stream broke off", metadata: ["provider": "\(Self.provider)", "error": "\(error)"])
+                        let failure = GatewayError(.badGateway, .upstream,
+                                                   "the provider's stream broke off (\(errorClass.rawValue)); the response is incomplete",
+                                                   code: "upstream_stream_interrupted")
+                        try await writer.write(ByteBuffer(string: "data: \(failure.body)\n\n"))
+                        break
+                    }
+                    if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                }
+                if let usage = relay.usage {
+                    logUsage(usage, streamed: true, logger: logger)
+                } else {
+                    logger.warning("stream ended without a usage chunk", metadata: ["provider": "\(Self.provider)"])
+                }
+                try await writer.finish(nil)
+            }
+        })
+    }
+
+    // MARK: Shared
+
+    /// Runs an upstream step, cancelled if the client disconnects; maps transport failures
+    /// to OpenAI-style errors (504 for timeouts, 502 otherwise) and counts them.
+    private func callUpstream<T: Sendable>(context: GatewayRequestContext, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await context.clientConnection.cancellingOnClose(operation)
+        } catch let error as ClientDisconnected {
+            throw error
+        } catch is NIOTooManyBytesError {
+            metrics.recordUpstreamError(provider: Self.provider, .invalidResponse)
+            throw GatewayError(.badGateway, .upstream,
+                               "the provider's response exceeded \(configuration.maxUpstreamResponseBytes) bytes", code: "upstream_response_too_large")
+        } catch {
+            if error is CancellationError || Task.isCancelled { throw error }
+            let errorClass = UpstreamErrorClass.of(error)
+            metrics.recordUpstreamError(provider: Self.provider, errorClass)
+            context.logger.warning("upstream call failed", metadata: ["provider": "\(Self.provider)", "error": "\(error)"])
+            switch errorClass {
+            case .timeout:
+                throw GatewayError(.gatewayTimeout, .timeout, "the provider did not answer in time; retry, or raise --upstream-timeout",
+                                   code: "upstream_timeout")
+            default:
+                throw GatewayError(.badGateway, .upstream, "the proxy could not reach the provider (\(errorClass.rawValue)); retry shortly",
+                                   code: "upstream_unreachable")
+            }
+        }
+    }
+
+    private func logUsage(_ usage: ChatCompletionUsage, streamed: Bool, logger: Logger) {
+        var metadata = Logger.Metadata()
+        for (key, value) in usage.logMetadata { metadata[key] = .string(value) }
+        metadata["provider"] = .string(Self.provider)
+        metadata["streamed"] = .stringConvertible(streamed)
+        logger.debug("usage", metadata: metadata)
+    }
+}
+
+/// The parts of an upstream response head the proxy uses.
+struct UpstreamHead: Sendable {
+    var status: UInt
+    var headers: HTTPHeaders
+
+    init(_ response: HTTPClientResponse) {
+        self.status = response.status.code
+        self.headers = response.headers
+    }
+
+    var httpStatus: HTTPResponse.Status {
+        HTTPResponse.Status(code: Int(status))
+    }
+
+    /// `content-type` and the headers in ``OpenAIChatUpstream/forwardedHeaders``.
+    func forwardedFields(defaultContentType: String) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = headers.first(name: "content-type") ?? defaultContentType
+        for header in headers where OpenAIChatUpstream.forwardedHeaders.contains(header.name.lowercased()) {
+            if let name = HTTPField.Name(header.name.lowercased()) {
+                fields.append(HTTPField(name: name, value: header.value))
+            }
+        }
+        return fields
+    }
+}
+
+/// Moves the response body writer into the child task that streams the body, so a client
+/// disconnect can cancel that task.
+///
+/// `@unchecked Sendable` is safe here: the writer is used by one task at a time — the
+/// streaming child task — while the task that owns it waits for that child and never
+/// touches the writer again. (Hummingbird's root body writer is itself `Sendable`; only the
+/// `any ResponseBodyWriter` existential does not say so.)
+struct WriterTransfer: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+}

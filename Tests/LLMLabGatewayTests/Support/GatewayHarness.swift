@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LLMLabCore
+@testable import LLMLabGateway
+import LLMLabSecurity
+import LLMLabStore
+import LLMLabTestSupport
+import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import ServiceLifecycle
+
+/// A real proxy for one test: its own database on the shared test cluster with a tenant,
+/// a project holding an OpenAI key, and API keys of every interesting kind; the gateway on
+/// a loopback port pointed at a ``FakeOpenAI`` on another; and an AsyncHTTPClient to call
+/// it. Nothing is mocked.
+struct GatewayHarness: Sendable {
+    let database: TestDatabase
+    let fake: FakeOpenAI
+    let gateway: Gateway
+    let client: HTTPClient
+    let port: Int
+    let tenantID: UUID
+    let projectID: UUID
+    /// The plaintext of the project's OpenAI key, as the fake must receive it.
+    let openAISecret: String
+    /// `proxy` scope, scoped to the project.
+    let proxyKey: String
+    /// Scoped to the project, but only `control`.
+    let controlKey: String
+    /// `proxy` scope but no project.
+    let unscopedKey: String
+    /// `proxy` scope, scoped to a second project that has no provider key.
+    let keylessProjectKey: String
+
+    static let logger: Logger = {
+        var logger = Logger(label: "llmlab.test.gateway")
+        logger.logLevel = ProcessInfo.processInfo.environment["LLMLAB_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return logger
+    }()
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    static func with<R: Sendable>(
+        _ label: String = #function,
+        configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: @Sendable (GatewayHarness) async throws -> R
+    ) async throws -> R {
+        let database = try await TestPostgres.makeDatabase(label: label)
+        do {
+            let result = try await run(database: database, configure: configure, body)
+            await database.shutdown()
+            return result
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+
+    private static func run<R: Sendable>(
+        database: TestDatabase, configure: @Sendable (inout GatewayConfiguration) -> Void,
+        _ body: @Sendable (GatewayHarness) async throws -> R
+    ) async throws -> R {
+        let logger = Self.logger
+        let vault = KeyVault(masterKey: MasterKey.generate())
+        let seed = try await Seed.create(in: database.database, vault: vault, logger: logger)
+        let fake = FakeOpenAI()
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        do {
+            let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                let (fakePorts, fakePort) = AsyncStream<Int>.makeStream()
+                group.addTask { try await fake.buildApplication(onPort: { fakePort.yield($0) }).run() }
+                guard let upstreamPort = await fakePorts.first(where: { _ in true }) else { throw HarnessError("fake OpenAI did not start") }
+
+                var configuration = GatewayConfiguration()
+                configuration.port = 0
+                configuration.providerBaseURLs.openAI = "http://127.0.0.1:\(upstreamPort)/v1/"
+                configuration.healthCheckTimeout = .seconds(2)
+                configure(&configuration)
+                let gateway = Gateway(database: database.database, keyVault: vault, configuration: configuration, logger: logger)
+                let (gatewayPorts, gatewayPort) = AsyncStream<Int>.makeStream()
+                group.addTask { try await gateway.buildApplication(onServerRunning: { gatewayPort.yield($0) }).run() }
+                guard let port = await gatewayPorts.first(where: { _ in true }) else { throw HarnessError("gateway did not start") }
+
+                let harness = GatewayHarness(
+                    database: database, fake: fake, gateway: gateway, client: client, port: port, tenantID: seed.tenantID,
+                    projectID: seed.projectID, openAISecret: seed.openAISecret, proxyKey: seed.proxyKey,
+                    controlKey: seed.controlKey, unscopedKey: seed.unscopedKey, keylessProjectKey: seed.keylessProjectKey)
+                defer { group.cancelAll() }
+                return try await body(harness)
+            }
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Lets the proxy's database role connect, or refuses it and ends its connections
+    /// (as an administrator), to test behaviour while the database is unreachable.
+    func setDatabaseReachable(_ reachable: Bool) async throws {
+        let name = database.name
+        try await database.adminConfiguration.withStandaloneConnection(logger: Self.logger) { connection in
+            let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            try await connection.query("ALTER DATABASE \(unescaped: quoted) CONNECTION LIMIT \(unescaped: reachable ? "-1" : "0")",
+                                       logger: Self.logger)
+            if !reachable {
+                try await connection.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(name) AND pid <> pg_backend_pid()",
+                    logger: Self.logger)
+            }
+        }
+    }
+
+    // MARK: Calls
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+        var json: [String: Any] {
+            ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]) ?? [:]
+        }
+        /// `error` of an OpenAI-style error body.
+        var error: [String: Any] {
+            (json["error"] as? [String: Any]) ?? [:]
+        }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        return request
+    }
+
+    func send(_ request: HTTPClientRequest) async throws -> Reply {
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+    }
+
+    func get(_ path: String, key: String? = nil) async throws -> Reply {
+        try await send(request(.GET, path, headers: key.map { [("authorization", "Bearer \($0)")] } ?? []))
+    }
+
+    func chat(_ body: String, key: String? = nil) async throws -> Reply {
+        try await send(request(.POST, "/v1/chat/completions", headers: [("authorization", "Bearer \(key ?? proxyKey)")], body: body))
+    }
+
+    static func chatBody(model: String = "gpt-4o-mini", stream: Bool? = nil, extra: String = "") -> String {
+        var body = #"{"model":"\#(model)","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello"}],"temperature":0.7,"seed":9007199254740993"#
+        if let stream { body += #","stream":\#(stream)"# }
+        return body + extra + "}"
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The rows a proxy test needs, created the way the control plane creates them:
+/// repositories in control and tenant transactions, the tenant schema provisioned, the
+/// provider key sealed under the tenant's data key with the tenant/key associated data.
+struct Seed: Sendable {
+    var tenantID: UUID
+    var projectID: UUID
+    var openAISecret: String
+    var proxyKey: String
+    var controlKey: String
+    var unscopedKey: String
+    var keylessProjectKey: String
+
+    static func create(in database: Database, vault: KeyVault, logger: Logger) async throws -> Seed {
+        let tenantID = UUID()
+        let (dataKey, wrapped) = try vault.newDataKey(tenantID: tenantID.uuidString.lowercased())
+        let tenant = try await database.withControlTransaction { connection in
+            let tenant = try await TenantRepository(connection, logger: logger).insert(
+                id: tenantID, slug: "acme", displayName: "Acme", wrappedDataKey: Data(wrapped))
+            try await TenantSchemaProvisioner.provision(tenant.scope, on: connection, logger: logger)
+            return tenant
+        }
+        let projectID = UUID()
+        let keylessProjectID = UUID()
+        let secret = "sk-proj-fake-\(UUID().uuidString.lowercased())"
+        try await database.withTenantTransaction(tenant.scope) { connection in
+            let projects = ProjectRepository(connection, logger: logger)
+            _ = try await projects.insert(id: projectID, name: "Support bot", budget: nil, allowedProviders: [.openai])
+            _ = try await projects.insert(id: keylessProjectID, name: "Empty", budget: nil, allowedProviders: [])
+            let keyID = UUID()
+            let sealed = try dataKey.seal(secret, associatedData: ProviderKeyBinding.associatedData(tenantID: tenantID, keyID: keyID))
+            _ = try await ProviderKeyRepository(connection, logger: logger).insert(ProviderKeyRecord(
+                id: keyID, projectID: projectID, provider: .openai, name: "default", sealedSecret: Data(sealed),
+                lastFour: String(secret.suffix(4))))
+        }
+        func apiKey(_ name: String, project: UUID?, scopes: [String]) async throws -> String {
+            let token = SecretToken.issue(.apiKey)
+            try await database.withControlTransaction { connection in
+                _ = try await ApiKeyRepository(connection, logger: logger).insert(ApiKeyRecord(
+                    id: UUID(), tenantID: tenantID, name: name, prefix: token.displayPrefix, role: .member, projectID: project,
+                    scopes: scopes, createdBy: "test", expiresAt: nil), secretHash: token.sha256Hex)
+            }
+            return token.secret
+        }
+        return Seed(
+            tenantID: tenantID, projectID: projectID, openAISecret: secret,
+            proxyKey: try await apiKey("app", project: projectID, scopes: [ApiKeyScope.proxy]),
+            controlKey: try await apiKey("ci", project: projectID, scopes: [ApiKeyScope.control]),
+            unscopedKey: try await apiKey("everywhere", project: nil, scopes: [ApiKeyScope.proxy]),
+            keylessProjectKey: try await apiKey("empty", project: keylessProjectID, scopes: [ApiKeyScope.proxy]))
+    }
+}
