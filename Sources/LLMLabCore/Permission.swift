@@ -22,4 +22,6 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     /// The tenant's price overrides.
     case pricingRead
     case pricingWrite
+    /// The tenant's metered proxy requests (usage events).
+    case usageRead
 }

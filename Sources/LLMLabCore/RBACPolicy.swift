@@ -45,6 +45,8 @@ public enum RBACPolicy {
         "llmlab.v1.PricingService/ListPriceOverrides": .pricingRead,
         "llmlab.v1.PricingService/DeletePriceOverride": .pricingWrite,
 
+        "llmlab.v1.UsageService/ListUsageEvents": .usageRead,
+
         "llmlab.v1.AuditService/ListAuditEvents": .auditRead,
         "llmlab.v1.AuditService/VerifyAuditChain": .auditRead,
     ]
@@ -53,6 +55,7 @@ public enum RBACPolicy {
     public static func permissions(of role: Role) -> Set<Permission> {
         let viewer: Set<Permission> = [
             .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
+            .usageRead,
         ]
         let member = viewer.union([.apiKeysWrite])
         let admin = member.union([

@@ -15,14 +15,23 @@ public struct Gateway: Sendable {
     let keyVault: KeyVault
     let logger: Logger
     let connections = ClientConnections()
+    /// Writes usage events in the background; a `Service` the server runs in its group,
+    /// before (so it stops after) the application.
+    public let usageWriter: UsageWriter
+    let priceOverrides: PriceOverrideCache
 
     public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
-                metrics: GatewayMetrics = GatewayMetrics()) {
+                metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil) {
         self.database = database
         self.keyVault = keyVault
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        let writer = usageWriter ?? UsageWriter(
+            database: database, configuration: .init(spoolDirectory: configuration.usageSpoolDirectory), logger: logger)
+        self.usageWriter = writer
+        self.priceOverrides = PriceOverrideCache(database: database, logger: logger)
+        metrics.attachUsageGauges { [weak writer] in (writer?.queueDepth ?? 0, writer?.spoolBytes ?? 0) }
     }
 
     /// The application, ready to run (it is a `Service`). It owns the upstream HTTP client
@@ -63,7 +72,8 @@ public struct Gateway: Sendable {
         v1.addRoutes(ModelsController(resolver: resolver).routes)
         v1.addRoutes(ChatCompletionsController(
             resolver: resolver,
-            openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics),
+            openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics,
+                                       meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics)),
             maxRequestBodyBytes: configuration.maxRequestBodyBytes).routes)
         return router
     }

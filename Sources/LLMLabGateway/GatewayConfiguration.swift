@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var healthCheckTimeout: Duration = .seconds(2)
     /// Idle keep-alive connections are closed after this.
     public var idleTimeout: Duration = .seconds(90)
+    /// Where usage events wait (JSON lines) while PostgreSQL cannot take them.
+    public var usageSpoolDirectory: String = "./.llmlab/spool"
 
     public init() {}
 }

@@ -26,6 +26,7 @@ struct LLMLabAdmin: AsyncParsableCommand {
             RouteCommand.self,
             PriceCommand.self,
             APIKeyCommand.self,
+            UsageCommand.self,
             AuditCommand.self,
         ]
     )

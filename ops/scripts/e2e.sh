@@ -139,6 +139,7 @@ bob=$("$admin" user list --json | python3 -c "import json,sys; print([u['id'] fo
 expect "user set-role" 0 "member" -- "$admin" user set-role "$bob" member
 expect "user remove" 0 "" -- "$admin" user remove "$bob"
 expect "audit list shows the mutations" 0 "CreateProject" -- "$admin" audit list --limit 50
+expect "usage list answers (no proxy traffic yet)" 0 "No usage events" -- "$admin" usage list --since 2026-01-01T00:00:00Z --limit 5
 refute "audit rows never carry a secret" "sk-e2e-secret|azure-secret-0123"
 expect "audit chain verifies" 0 "intact" -- "$admin" audit verify
 expect "usage error exits 64" 64 "" -- "$admin" project create

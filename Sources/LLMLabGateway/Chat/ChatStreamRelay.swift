@@ -10,6 +10,8 @@ struct ChatStreamRelay {
     let stripUsageChunk: Bool
     private var framer = SSEEventFramer()
     private(set) var usage: ChatCompletionUsage?
+    /// The `model` the first chunk that names one reports.
+    private(set) var responseModel = ""
     private(set) var sawDone = false
     /// Events forwarded so far.
     private(set) var forwardedEvents = 0
@@ -43,8 +45,12 @@ struct ChatStreamRelay {
         }
         let bytes = Array(data)
         guard let document = try? JSONScanner.document(bytes), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes),
-              let usageMember = members.last(where: { $0.key == "usage" }), usageMember.kind == .object
+              let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes)
+        else { return true }
+        if responseModel.isEmpty, let model = members.last(where: { $0.key == "model" }), model.kind == .string {
+            responseModel = (try? JSONScanner.string(at: model.value, in: bytes)) ?? ""
+        }
+        guard let usageMember = members.last(where: { $0.key == "usage" }), usageMember.kind == .object
         else { return true }
         if let usage = ChatCompletionUsage.extract(fromObjectAt: document.range, in: bytes) {
             self.usage = usage

@@ -1,5 +1,7 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
+import LLMLabCore
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -19,13 +21,20 @@ struct ChatCompletionsController: Sendable {
 
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         guard let key = context.virtualKey else { throw MissingVirtualKey() }
+        let startedAt = Date()
+        let started = ContinuousClock.now
         let bytes = try await readBody(request)
         let body = try ChatCompletionRequestBody.parse(bytes)
         context.observation.record(provider: OpenAIChatUpstream.provider, model: body.model)
         context.logger.debug("chat completion", metadata: ["model": "\(body.model)", "stream": "\(body.stream)"])
         let credential = try await resolver.credential(for: key, model: body.model)
-        return try await openAI.respond(to: body, credential: credential, context: context)
+        let call = UsageMeter.Call(
+            key: key, requestID: context.requestID, provider: .openai, model: body.model, startedAt: startedAt, started: started,
+            traceparent: request.headers[Self.traceparent].map { String($0.prefix(200)) } ?? "", streamed: body.stream)
+        return try await openAI.respond(to: body, credential: credential, call: call, context: context)
     }
+
+    static let traceparent = HTTPField.Name("traceparent")!
 
     /// The whole body, refusing (413) anything over the limit — by its declared length
     /// before reading, or while reading when the length was not declared.

@@ -52,6 +52,13 @@ public final class GatewayMetrics: Sendable {
         var requests: [RequestKey: UInt64] = [:]
         var durations: [DurationKey: Histogram] = [:]
         var upstreamErrors: [ErrorKey: UInt64] = [:]
+        var cost: [CostKey: Double] = [:]
+        var usageGauges: (@Sendable () -> (queueDepth: Int, spoolBytes: Int64))?
+    }
+
+    private struct CostKey: Hashable, Comparable {
+        var provider, model: String
+        static func < (a: Self, b: Self) -> Bool { (a.provider, a.model) < (b.provider, b.model) }
     }
 
     private let state = Mutex(State())
@@ -74,6 +81,21 @@ public final class GatewayMetrics: Sendable {
     /// Counts one failed upstream call.
     func recordUpstreamError(provider: String, _ errorClass: UpstreamErrorClass) {
         state.withLock { $0.upstreamErrors[ErrorKey(provider: provider, errorClass: errorClass.rawValue), default: 0] += 1 }
+    }
+
+    /// Adds a priced request's cost. A float here only: the exact cost is stored with the
+    /// usage event; this counter is for dashboards.
+    func recordCost(provider: String, model: String, usd: Double) {
+        state.withLock { state in
+            var key = CostKey(provider: provider, model: model)
+            if state.cost[key] == nil, state.cost.count >= Self.maximumSeries { key.model = "other" }
+            state.cost[key, default: 0] += usd
+        }
+    }
+
+    /// Where `llmlab_usage_queue_depth` and `llmlab_usage_spool_bytes` are read at scrape time.
+    func attachUsageGauges(_ source: @escaping @Sendable () -> (queueDepth: Int, spoolBytes: Int64)) {
+        state.withLock { $0.usageGauges = source }
     }
 
     /// The text exposition format, series sorted so output is stable.
@@ -101,6 +123,19 @@ public final class GatewayMetrics: Sendable {
         out += "# TYPE llmlab_proxy_upstream_errors_total counter\n"
         for (key, value) in snapshot.upstreamErrors.sorted(by: { $0.key < $1.key }) {
             out += "llmlab_proxy_upstream_errors_total\(Self.labels(["provider": key.provider, "class": key.errorClass])) \(value)\n"
+        }
+        out += "# HELP llmlab_proxy_cost_usd_total Cost of priced proxy requests in USD (approximate; exact costs are in usage events).\n"
+        out += "# TYPE llmlab_proxy_cost_usd_total counter\n"
+        for (key, value) in snapshot.cost.sorted(by: { $0.key < $1.key }) {
+            out += "llmlab_proxy_cost_usd_total\(Self.labels(["provider": key.provider, "model": key.model])) \(String(value))\n"
+        }
+        if let gauges = snapshot.usageGauges?() {
+            out += "# HELP llmlab_usage_queue_depth Usage events waiting in memory to be written.\n"
+            out += "# TYPE llmlab_usage_queue_depth gauge\n"
+            out += "llmlab_usage_queue_depth \(gauges.queueDepth)\n"
+            out += "# HELP llmlab_usage_spool_bytes Bytes of usage events spooled to disk awaiting replay.\n"
+            out += "# TYPE llmlab_usage_spool_bytes gauge\n"
+            out += "llmlab_usage_spool_bytes \(gauges.spoolBytes)\n"
         }
         return out
     }

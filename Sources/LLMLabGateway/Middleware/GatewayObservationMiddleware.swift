@@ -66,4 +66,6 @@ struct GatewayObservationMiddleware: RouterMiddleware {
 enum GatewayHeaders {
     static let requestID = HTTPField.Name("x-llmlab-request-id")!
     static let apiKey = HTTPField.Name("x-api-key")!
+    /// The exact cost of a non-streaming response, or `unpriced`.
+    static let costUSD = HTTPField.Name("x-llmlab-cost-usd")!
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LLMLabStore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -13,6 +14,7 @@ struct OpenAIChatUpstream: Sendable {
     let client: UpstreamClient
     let configuration: GatewayConfiguration
     let metrics: GatewayMetrics
+    let meter: UsageMeter
 
     static let provider = "openai"
 
@@ -24,7 +26,8 @@ struct OpenAIChatUpstream: Sendable {
         "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
     ]
 
-    func respond(to body: ChatCompletionRequestBody, credential: ProviderCredential, context: GatewayRequestContext) async throws -> Response {
+    func respond(to body: ChatCompletionRequestBody, credential: ProviderCredential, call: UsageMeter.Call,
+                 context: GatewayRequestContext) async throws -> Response {
         var request = HTTPClientRequest(url: ProviderBaseURLs.normalized(configuration.providerBaseURLs.openAI) + "/chat/completions")
         request.method = .POST
         request.headers.add(name: "authorization", value: "Bearer \(credential.secret)")
@@ -33,14 +36,22 @@ struct OpenAIChatUpstream: Sendable {
         request.headers.add(name: "user-agent", value: "llmlab-gateway")
         request.headers.add(name: "x-llmlab-request-id", value: context.requestID)
         request.body = .bytes(ByteBuffer(bytes: body.upstreamBody()))
-        return body.stream
-            ? try await stream(request, body: body, context: context)
-            : try await complete(request, context: context)
+        do {
+            return body.stream
+                ? try await stream(request, body: body, call: call, context: context)
+                : try await complete(request, call: call, context: context)
+        } catch let error as GatewayError {
+            await meter.record(call, .init(status: Int(error.status.code), errorClass: error.code ?? error.kind.rawValue), logger: context.logger)
+            throw error
+        } catch {
+            await meter.record(call, .init(status: 499, errorClass: "client_disconnected"), logger: context.logger)
+            throw error
+        }
     }
 
     // MARK: Non-streaming
 
-    private func complete(_ request: HTTPClientRequest, context: GatewayRequestContext) async throws -> Response {
+    private func complete(_ request: HTTPClientRequest, call: UsageMeter.Call, context: GatewayRequestContext) async throws -> Response {
         let client = self.client
         let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
         let limit = configuration.maxUpstreamResponseBytes
@@ -51,26 +62,37 @@ struct OpenAIChatUpstream: Sendable {
             return (UpstreamHead(response), body)
         }
         let status = Int(head.status)
+        var outcome = UsageMeter.Outcome(status: status)
         if let errorClass = UpstreamErrorClass.of(status: status) {
             metrics.recordUpstreamError(provider: Self.provider, errorClass)
+            outcome.errorClass = errorClass.rawValue
             logger.info("upstream answered with an error; passing it through",
                         metadata: ["provider": "\(Self.provider)", "upstream_status": "\(status)"])
         } else {
             let array = Array(bytes.readableBytesView)
-            if let document = try? JSONScanner.document(array), document.kind == .object,
-               let usage = ChatCompletionUsage.extract(fromObjectAt: document.range, in: array) {
+            if let document = try? JSONScanner.document(array), document.kind == .object {
+                if let members = try? JSONScanner.members(ofObjectAt: document.range, in: array),
+                   let model = members.last(where: { $0.key == "model" }), model.kind == .string {
+                    outcome.responseModel = (try? JSONScanner.string(at: model.value, in: array)) ?? ""
+                }
+                outcome.usage = ChatCompletionUsage.extract(fromObjectAt: document.range, in: array)
+            }
+            if let usage = outcome.usage {
                 logUsage(usage, streamed: false, logger: logger)
             } else {
                 logger.warning("upstream response carried no readable usage", metadata: ["provider": "\(Self.provider)"])
             }
         }
-        return Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
-                        body: ResponseBody(byteBuffer: bytes))
+        let event = await meter.record(call, outcome, logger: logger)
+        var headers = head.forwardedFields(defaultContentType: "application/json")
+        headers[GatewayHeaders.costUSD] = event.costUSD ?? "unpriced"
+        return Response(status: head.httpStatus, headers: headers, body: ResponseBody(byteBuffer: bytes))
     }
 
     // MARK: Streaming
 
-    private func stream(_ request: HTTPClientRequest, body: ChatCompletionRequestBody, context: GatewayRequestContext) async throws -> Response {
+    private func stream(_ request: HTTPClientRequest, body: ChatCompletionRequestBody, call: UsageMeter.Call,
+                        context: GatewayRequestContext) async throws -> Response {
         let client = self.client
         let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
         let limit = configuration.maxUpstreamResponseBytes
@@ -81,10 +103,12 @@ struct OpenAIChatUpstream: Sendable {
         let head = UpstreamHead(response)
         guard head.status == 200 else {
             // An error before the stream started: pass OpenAI's JSON error through as is.
-            if let errorClass = UpstreamErrorClass.of(status: Int(head.status)) {
+            let errorClass = UpstreamErrorClass.of(status: Int(head.status))
+            if let errorClass {
                 metrics.recordUpstreamError(provider: Self.provider, errorClass)
             }
             let bytes = try await callUpstream(context: context) { try await response.body.collect(upTo: limit) }
+            await meter.record(call, .init(status: Int(head.status), errorClass: errorClass?.rawValue ?? "unexpected_status"), logger: logger)
             logger.info("upstream refused the stream; passing its answer through",
                         metadata: ["provider": "\(Self.provider)", "upstream_status": "\(head.status)"])
             return Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
@@ -95,12 +119,17 @@ struct OpenAIChatUpstream: Sendable {
         let connection = context.clientConnection
         let strip = body.needsInjectedUsage
         let metrics = self.metrics
+        let meter = self.meter
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let transfer = WriterTransfer(writer: writer)
+            let progress = StreamProgress()
+            do {
             try await connection.cancellingOnClose {
                 var writer = transfer.writer
                 var relay = ChatStreamRelay(stripUsageChunk: strip)
                 var upstream = response.body.makeAsyncIterator()
+                var firstByteAt: ContinuousClock.Instant?
+                var brokenClass: String?
                 while true {
                     // Failures reading upstream are the provider's; failures writing to the
                     // client propagate (the client is gone, nobody to tell).
@@ -121,17 +150,36 @@ struct OpenAIChatUpstream: Sendable {
                         let failure = GatewayError(.badGateway, .upstream,
                                                    "the provider's stream broke off (\(errorClass.rawValue)); the response is incomplete",
                                                    code: "upstream_stream_interrupted")
+                        brokenClass = errorClass.rawValue
                         try await writer.write(ByteBuffer(string: "data: \(failure.body)\n\n"))
                         break
                     }
-                    if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                    if !out.isEmpty {
+                        if firstByteAt == nil {
+                            firstByteAt = .now
+                            progress.firstByteAt = firstByteAt
+                        }
+                        try await writer.write(ByteBuffer(bytes: out))
+                    }
                 }
                 if let usage = relay.usage {
                     logUsage(usage, streamed: true, logger: logger)
                 } else {
                     logger.warning("stream ended without a usage chunk", metadata: ["provider": "\(Self.provider)"])
                 }
+                progress.recorded = true
+                await meter.record(call, .init(status: brokenClass == nil ? 200 : 502, errorClass: brokenClass ?? "",
+                                               responseModel: relay.responseModel, usage: relay.usage, firstByteAt: firstByteAt),
+                                   logger: logger)
                 try await writer.finish(nil)
+            }
+            } catch {
+                // The client went away mid-stream: record what is known (no usage yet).
+                if !progress.recorded {
+                    await meter.record(call, .init(status: 499, errorClass: "client_disconnected", firstByteAt: progress.firstByteAt),
+                                       logger: logger)
+                }
+                throw error
             }
         })
     }
@@ -210,4 +258,11 @@ struct UpstreamHead: Sendable {
 /// `any ResponseBodyWriter` existential does not say so.)
 struct WriterTransfer: @unchecked Sendable {
     var writer: any ResponseBodyWriter
+}
+
+/// What the streaming body task has done, for the cleanup path after it is cancelled.
+final class StreamProgress: @unchecked Sendable {
+    // Written by the streaming child task, read after it has finished.
+    var firstByteAt: ContinuousClock.Instant?
+    var recorded = false
 }

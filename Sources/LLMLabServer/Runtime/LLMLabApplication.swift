@@ -34,6 +34,8 @@ public enum LLMLabApplication {
             let group = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: database),
+                    // Before the application, so it stops after it and flushes the last events.
+                    .init(service: gateway.usageWriter),
                     .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: gateway.buildApplication(), successTerminationBehavior: .gracefullyShutdownGroup,
@@ -74,6 +76,7 @@ extension ServerConfiguration {
         gateway.upstreamTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.upstreamReadTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.maxRequestBodyBytes = http.maxRequestBytes
+        gateway.usageSpoolDirectory = home + "/spool"
         return gateway
     }
 }

@@ -55,6 +55,8 @@ struct RBACEnforcementTests {
             case "llmlab.v1.PricingService/SetPriceOverride": _ = try await cp.pricing.setPriceOverride(.init(), metadata: metadata)
             case "llmlab.v1.PricingService/ListPriceOverrides": _ = try await cp.pricing.listPriceOverrides(.init(), metadata: metadata)
             case "llmlab.v1.PricingService/DeletePriceOverride": _ = try await cp.pricing.deletePriceOverride(.init(), metadata: metadata)
+            case "llmlab.v1.UsageService/ListUsageEvents":
+                _ = try await Llmlab_V1_UsageService.Client(wrapping: cp.client).listUsageEvents(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/ListAuditEvents": _ = try await cp.audit.listAuditEvents(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/VerifyAuditChain": _ = try await cp.audit.verifyAuditChain(.init(), metadata: metadata)
             default: throw RPCError(code: .dataLoss, message: "test does not know \(method)")

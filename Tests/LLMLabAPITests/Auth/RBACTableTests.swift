@@ -20,6 +20,7 @@ struct RBACTableTests {
         + Llmlab_V1_ProviderKeyService.Method.descriptors
         + Llmlab_V1_RouteService.Method.descriptors
         + Llmlab_V1_PricingService.Method.descriptors
+        + Llmlab_V1_UsageService.Method.descriptors
         + Llmlab_V1_AuditService.Method.descriptors
 
     @Test("every generated method has exactly one permission")

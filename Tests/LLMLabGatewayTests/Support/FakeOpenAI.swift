@@ -35,6 +35,8 @@ final class FakeOpenAI: Sendable {
         var received: [Received] = []
         var lastChunkSentAt: ContinuousClock.Instant?
         var abandonedCalls = 0
+        var usageJSON: String?
+        var modelSuffix = ""
     }
 
     private let state = Mutex(State())
@@ -48,6 +50,11 @@ final class FakeOpenAI: Sendable {
     var lastChunkSentAt: ContinuousClock.Instant? { state.withLock { $0.lastChunkSentAt } }
     /// Slow calls whose caller went away before they ended.
     var abandonedCalls: Int { state.withLock { $0.abandonedCalls } }
+
+    /// Replaces the `usage` object every later completion reports.
+    func setUsage(_ json: String) { state.withLock { $0.usageJSON = json } }
+    /// Reports the requested model with this suffix (e.g. a snapshot date), as OpenAI does.
+    func setModelSuffix(_ suffix: String) { state.withLock { $0.modelSuffix = suffix } }
 
     static let usageJSON = """
         {"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,\
@@ -76,6 +83,7 @@ final class FakeOpenAI: Sendable {
         state.withLock { $0.received.append(received) }
         let json = received.json
         let model = json["model"] as? String ?? ""
+        let (usage, reported) = state.withLock { ($0.usageJSON ?? Self.usageJSON, model + $0.modelSuffix) }
         switch model {
         case "rate-limited":
             return Self.json(.tooManyRequests, headers: [HTTPField.Name("retry-after")!: "7", HTTPField.Name("x-ratelimit-remaining-requests")!: "0"], """
@@ -101,16 +109,16 @@ final class FakeOpenAI: Sendable {
         }
         guard stream else {
             return Self.json(.ok, headers: [HTTPField.Name("x-request-id")!: "req_upstream_1"], """
-                {"id":"\(Self.completionID)","object":"chat.completion","created":1741569952,"model":"\(model)",\
+                {"id":"\(Self.completionID)","object":"chat.completion","created":1741569952,"model":"\(reported)",\
                 "choices":[{"index":0,"message":{"role":"assistant","content":"Hello there!","refusal":null,"annotations":[]},\
-                "logprobs":null,"finish_reason":"stop"}],"usage":\(Self.usageJSON),"service_tier":"default","system_fingerprint":"fp_fake"}
+                "logprobs":null,"finish_reason":"stop"}],"usage":\(usage),"service_tier":"default","system_fingerprint":"fp_fake"}
                 """)
         }
         let includeUsage = (json["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
         if model == "slow-stream" {
             return slowStream(request: request, model: model)
         }
-        let events = Self.streamEvents(model: model, includeUsage: includeUsage)
+        let events = Self.streamEvents(model: reported, includeUsage: includeUsage, usage: usage)
         if model == "broken-stream" {
             return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: events[0] + events[1]))
@@ -154,7 +162,7 @@ final class FakeOpenAI: Sendable {
     }
 
     /// The stream OpenAI sends for "Hello there!".
-    static func streamEvents(model: String, includeUsage: Bool) -> [String] {
+    static func streamEvents(model: String, includeUsage: Bool, usage: String = usageJSON) -> [String] {
         var events: [String] = []
         for (index, content) in chunkContents.enumerated() {
             let role = index == 0 ? #""role":"assistant","# : ""
@@ -164,7 +172,7 @@ final class FakeOpenAI: Sendable {
         if includeUsage {
             events.append("""
                 data: {"id":"\(completionID)","object":"chat.completion.chunk","created":1741569952,"model":"\(model)",\
-                "system_fingerprint":"fp_fake","choices":[],"usage":\(usageJSON)}\n\n
+                "system_fingerprint":"fp_fake","choices":[],"usage":\(usage)}\n\n
                 """)
         }
         events.append("data: [DONE]\n\n")

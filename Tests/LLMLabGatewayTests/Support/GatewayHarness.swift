@@ -46,11 +46,12 @@ struct GatewayHarness: Sendable {
     static func with<R: Sendable>(
         _ label: String = #function,
         configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
+        usageDatabase: (@Sendable (Database) -> Database)? = nil,
         _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let database = try await TestPostgres.makeDatabase(label: label)
         do {
-            let result = try await run(database: database, configure: configure, body)
+            let result = try await run(database: database, configure: configure, usageDatabase: usageDatabase, body)
             await database.shutdown()
             return result
         } catch {
@@ -61,6 +62,7 @@ struct GatewayHarness: Sendable {
 
     private static func run<R: Sendable>(
         database: TestDatabase, configure: @Sendable (inout GatewayConfiguration) -> Void,
+        usageDatabase: (@Sendable (Database) -> Database)?,
         _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let logger = Self.logger
@@ -78,8 +80,20 @@ struct GatewayHarness: Sendable {
                 configuration.port = 0
                 configuration.providerBaseURLs.openAI = "http://127.0.0.1:\(upstreamPort)/v1/"
                 configuration.healthCheckTimeout = .seconds(2)
+                configuration.usageSpoolDirectory = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("llmlab-spool-\(UUID().uuidString)").path
                 configure(&configuration)
-                let gateway = Gateway(database: database.database, keyVault: vault, configuration: configuration, logger: logger)
+                // The usage writer's database: the test's, or one the test supplies (e.g. unreachable).
+                let writerDatabase = usageDatabase?(database.database) ?? database.database
+                if writerDatabase !== database.database {
+                    group.addTask { await writerDatabase.run() }
+                }
+                var writerConfiguration = UsageWriter.Configuration(spoolDirectory: configuration.usageSpoolDirectory)
+                writerConfiguration.writeTimeout = .seconds(2)
+                let writer = UsageWriter(database: writerDatabase, configuration: writerConfiguration, logger: logger)
+                let gateway = Gateway(database: database.database, keyVault: vault, configuration: configuration, logger: logger,
+                                      usageWriter: writer)
+                group.addTask { try await writer.run() }
                 let (gatewayPorts, gatewayPort) = AsyncStream<Int>.makeStream()
                 group.addTask { try await gateway.buildApplication(onServerRunning: { gatewayPort.yield($0) }).run() }
                 guard let port = await gatewayPorts.first(where: { _ in true }) else { throw HarnessError("gateway did not start") }
