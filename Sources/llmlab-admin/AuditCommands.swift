@@ -21,33 +21,20 @@ struct AuditCommand: AsyncParsableCommand {
             "Only this exact action, e.g. llmlab.v1.ProjectService/CreateProject.", valueName: "action"))
         var action: String?
 
-        @Option(help: ArgumentHelp("Only events at or after this time (RFC 3339, or a date).", valueName: "time"))
-        var since: TimeArgument?
 
-        @Option(help: ArgumentHelp("Only events before this time (RFC 3339, or a date).", valueName: "time"))
-        var until: TimeArgument?
-
-        @Option(help: "Stop after this many events (default: all).")
-        var limit: Int?
+        @OptionGroup var window: TimeWindowOptions
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-            if let since, let until, since.date >= until.date {
-                throw ValidationError("--since must be earlier than --until")
-            }
-        }
 
         func run() async throws {
             let base = Llmlab_V1_ListAuditEventsRequest.with {
                 $0.actor = actor ?? ""
                 $0.action = action ?? ""
-                if let since { $0.since = since.timestamp }
-                if let until { $0.until = until.timestamp }
+                if let since = window.since { $0.since = since.timestamp }
+                if let until = window.until { $0.until = until.timestamp }
             }
             let events = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: window.limit) { token, size in
                     var request = base
                     request.pageToken = token
                     request.pageSize = size

@@ -16,11 +16,6 @@ struct UsageCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only this project.", valueName: "id"))
         var project: String?
 
-        @Option(help: ArgumentHelp("Only requests at or after this time (RFC 3339, or a date).", valueName: "time"))
-        var since: TimeArgument?
-
-        @Option(help: ArgumentHelp("Only requests before this time (RFC 3339, or a date).", valueName: "time"))
-        var until: TimeArgument?
 
         @Option(help: ArgumentHelp("Only this model (as requested or as reported).", valueName: "model"))
         var model: String?
@@ -28,28 +23,20 @@ struct UsageCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only this status class: 2xx, 4xx or 5xx.", valueName: "class"))
         var status: String?
 
-        @Option(help: "Stop after this many events (default: all).")
-        var limit: Int?
+        @OptionGroup var window: TimeWindowOptions
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-            if let since, let until, since.date >= until.date {
-                throw ValidationError("--since must be earlier than --until")
-            }
-        }
 
         func run() async throws {
             let base = Llmlab_V1_ListUsageEventsRequest.with {
                 $0.projectID = project ?? ""
                 $0.model = model ?? ""
                 $0.statusClass = status ?? ""
-                if let since { $0.since = since.timestamp }
-                if let until { $0.until = until.timestamp }
+                if let since = window.since { $0.since = since.timestamp }
+                if let until = window.until { $0.until = until.timestamp }
             }
             let events = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: window.limit) { token, size in
                     var request = base
                     request.pageToken = token
                     request.pageSize = size
