@@ -57,18 +57,11 @@ struct ProviderKeyAPI: Llmlab_V1_ProviderKeyService.SimpleServiceProtocol {
 
     func listProviderKeys(request: Llmlab_V1_ListProviderKeysRequest, context: ServerContext) async throws -> Llmlab_V1_ListProviderKeysResponse {
         let (principal, tenant) = try CallContext.require().requireTenant()
-        var requested = try Validate.optionalID(request.projectID, field: "project_id")
-        if let scoped = principal.projectID {
-            guard requested == nil || requested == scoped else { throw APIError.notFound("project", request.projectID) }
-            requested = scoped
-        }
-        let projectID = requested
+        let filter = try ProjectFilter(request.projectID, principal: principal)
         let logger = plane.logger
         let keys = try await plane.database.withTenantTransaction(tenant.scope) { connection in
-            if let projectID, try await ProjectRepository(connection, logger: logger).find(id: projectID) == nil {
-                throw APIError.notFound("project", projectID.uuidString.lowercased())
-            }
-            return try await ProviderKeyRepository(connection, logger: logger).list(projectID: projectID)
+            try await filter.check(on: connection, logger: logger)
+            return try await ProviderKeyRepository(connection, logger: logger).list(projectID: filter.projectID)
         }
         return Llmlab_V1_ListProviderKeysResponse.with { $0.providerKeys = keys.map(MessageMapping.providerKey) }
     }

@@ -51,20 +51,13 @@ struct RouteAPI: Llmlab_V1_RouteService.SimpleServiceProtocol {
 
     func listRoutes(request: Llmlab_V1_ListRoutesRequest, context: ServerContext) async throws -> Llmlab_V1_ListRoutesResponse {
         let (principal, tenant) = try CallContext.require().requireTenant()
-        var requested = try Validate.optionalID(request.projectID, field: "project_id")
-        if let scoped = principal.projectID {
-            guard requested == nil || requested == scoped else { throw APIError.notFound("project", request.projectID) }
-            requested = scoped
-        }
-        let projectID = requested
+        let filter = try ProjectFilter(request.projectID, principal: principal)
         let limit = try Validate.pageSize(request.pageSize)
         let after = try Self.cursor(request.pageToken)
         let logger = plane.logger
         let routes = try await plane.database.withTenantTransaction(tenant.scope) { connection in
-            if let projectID, try await ProjectRepository(connection, logger: logger).find(id: projectID) == nil {
-                throw APIError.notFound("project", projectID.uuidString.lowercased())
-            }
-            return try await RouteRepository(connection, logger: logger).list(projectID: projectID, limit: limit + 1, after: after)
+            try await filter.check(on: connection, logger: logger)
+            return try await RouteRepository(connection, logger: logger).list(projectID: filter.projectID, limit: limit + 1, after: after)
         }
         let page = Page(routes, limit: limit) { PageCursor.encode([$0.projectID.uuidString.lowercased(), $0.alias]) }
         return Llmlab_V1_ListRoutesResponse.with {

@@ -28,7 +28,7 @@ struct UsageAPI: Llmlab_V1_UsageService.SimpleServiceProtocol {
         if let since, let until, since >= until {
             throw ValidationError(field: "until", reason: "must be after since")
         }
-        let projectID = request.projectID.isEmpty ? nil : try Validate.id(request.projectID, field: "project_id")
+        let filter = try ProjectFilter(request.projectID, principal: principal)
         let apiKeyID = request.apiKeyID.isEmpty ? nil : try Validate.id(request.apiKeyID, field: "api_key_id")
         let model = try Validate.text(request.model, field: "model", maxLength: 200)
         let statusClass: Int?
@@ -41,18 +41,12 @@ struct UsageAPI: Llmlab_V1_UsageService.SimpleServiceProtocol {
         default:
             throw ValidationError(field: "status_class", reason: "\"\(request.statusClass.prefix(40))\" is not a status class; use 2xx, 3xx, 4xx or 5xx")
         }
-        if let projectID, !principal.mayAccess(project: projectID) {
-            throw APIError.notFound("project", request.projectID)
-        }
-        let scopedProject = projectID ?? principal.projectID
-        let query = UsageQuery(since: since, until: until, projectID: scopedProject, apiKeyID: apiKeyID,
+        let query = UsageQuery(since: since, until: until, projectID: filter.projectID, apiKeyID: apiKeyID,
                                model: model.isEmpty ? nil : model, statusClass: statusClass, before: before, limit: limit + 1)
         let logger = plane.logger
         let tenantID = tenant.id
         let events = try await plane.database.withTenantTransaction(tenant.scope) { connection in
-            if let projectID, try await ProjectRepository(connection, logger: logger).find(id: projectID) == nil {
-                throw APIError.notFound("project", projectID.uuidString.lowercased())
-            }
+            try await filter.check(on: connection, logger: logger)
             return try await UsageEventRepository(connection, logger: logger).list(query, tenantID: tenantID)
         }
         let page = Page(events, limit: limit) {
