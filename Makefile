@@ -4,14 +4,14 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e bench-control clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python bench-control clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
 	@ops/scripts/run-server.sh "$(BIN)"
 
 ## Install what the tests need, check generated code, build, and run every test.
-test: deps proto-check test-swift test-e2e
+test: deps proto-check test-swift test-e2e test-python
 
 deps:
 	@ops/scripts/install-deps.sh
@@ -33,6 +33,14 @@ test-swift:
 
 test-e2e: build
 	ops/scripts/e2e.sh "$(BIN)"
+
+## End-to-end tests with the official Python clients (pytest in .venv) against the built
+## server and a fake upstream. pytest exits non-zero (5) if it collects no tests.
+test-python: build
+	@ops/scripts/install-deps.sh python3-venv
+	@[ -x .venv/bin/python ] || python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+	PYTHONDONTWRITEBYTECODE=1 LLMLAB_BIN="$(BIN)" .venv/bin/pytest -q Tests/e2e
 
 ## Control-plane benchmarks (release build): login latency and ListProjects throughput.
 bench-control: deps

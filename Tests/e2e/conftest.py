@@ -1,0 +1,136 @@
+"""Session fixtures: a fake OpenAI upstream, the built llmlab-server pointed at it (temp
+LLMLAB_HOME, free ports), and a tenant/project/provider key/proxy key made with the built
+llmlab-admin, the way a user does. BIN dir: $LLMLAB_BIN, else `swift build --show-bin-path`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fake_openai
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+PROVIDER_SECRET = "sk-e2e-proxy-secret-abcdwxyz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bin_dir() -> Path:
+    if env := os.environ.get("LLMLAB_BIN"):
+        return Path(env)
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO, capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+@dataclass
+class Stack:
+    fake: fake_openai.FakeOpenAI
+    admin_path: Path
+    env: dict[str, str]
+    http_port: int
+    project_id: str = ""
+    proxy_key: str = ""
+    control_key: str = ""
+    # x-llmlab-request-id of every proxy call that reached the provider (and so was metered).
+    metered: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/v1"
+
+    def admin(self, *args: str, stdin: str | None = None) -> str:
+        out = subprocess.run([str(self.admin_path), *args], env=self.env, input=stdin, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, f"llmlab-admin {' '.join(args)} exited {out.returncode}: {out.stdout}{out.stderr}"
+        return out.stdout
+
+    def admin_json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self.admin(*args, "--json", stdin=stdin))
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], admin: Path, env: dict[str, str], http_port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        ok = subprocess.run([str(admin), "health"], env=env, capture_output=True, timeout=30).returncode == 0
+        if ok:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+        time.sleep(0.2)
+    pytest.fail(f"llmlab-server did not become healthy (exit {proc.poll()}); log:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    bins = bin_dir()
+    server, admin = bins / "llmlab-server", bins / "llmlab-admin"
+    for b in (server, admin):
+        assert os.access(b, os.X_OK), f"{b} is not built (make build)"
+    work = Path(tempfile.mkdtemp(prefix="llmlab-pytest."))
+    fake = fake_openai.start()
+    grpc_port, http_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMLAB_")}
+    env.update(LLMLAB_HOME=str(work / "home"), HOME=str(work / "user"), LLMLAB_ADDRESS=f"127.0.0.1:{grpc_port}")
+    (work / "user").mkdir()
+    log = work / "server.log"
+    try:
+        with log.open("wb") as log_file:
+            proc = subprocess.Popen(
+                [str(server), "--grpc-address", f"127.0.0.1:{grpc_port}", "--http-address", f"127.0.0.1:{http_port}",
+                 "--openai-base-url", f"http://127.0.0.1:{fake.port}/v1"],
+                env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    except BaseException:
+        fake.close()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    st = Stack(fake=fake, admin_path=admin, env=env, http_port=http_port)
+    try:
+        _wait_healthy(proc, admin, env, http_port, log)
+        st.admin("tenant", "create", "acme", "--name", "Acme Inc", "--owner-email", "ada@acme.example", stdin=PASSWORD + "\n")
+        st.admin("login", "--tenant", "acme", "--email", "ada@acme.example", stdin=PASSWORD + "\n")
+        st.project_id = st.admin_json("project", "create", "Proxy e2e", "--providers", "openai")["id"]
+        st.admin("key", "put", "--project", st.project_id, "--provider", "openai", stdin=PROVIDER_SECRET + "\n")
+        st.proxy_key = st.admin_json("apikey", "create", "sdk", "--role", "member", "--project", st.project_id,
+                                     "--scopes", "proxy")["secret"]
+        st.control_key = st.admin_json("apikey", "create", "control-only", "--role", "member", "--project",
+                                       st.project_id, "--scopes", "control")["secret"]
+        yield st
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                code = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                code = None
+        else:
+            code = proc.returncode
+        fake.close()
+        text = log.read_text(errors="replace")
+        shutil.rmtree(work, ignore_errors=True)
+        assert code == 0, f"llmlab-server exited {code} after SIGTERM; log tail:\n{text[-4000:]}"
+        assert PROVIDER_SECRET not in text, "the provider secret reached the server log"
