@@ -13,6 +13,7 @@ public enum TenantSchema {
         entry("0001_init.sql", PackageResources._001_init_sql),
         entry("0002_routes.sql", PackageResources._002_routes_sql),
         entry("0003_usage.sql", PackageResources._003_usage_sql),
+        entry("0004_budgets.sql", PackageResources._004_budgets_sql),
     ].sorted { $0.version < $1.version }
 
     private static func entry(_ fileName: String, _ bytes: [UInt8]) -> (version: Int, name: String, sql: String) {

@@ -19,6 +19,8 @@ public struct Gateway: Sendable {
     /// before (so it stops after) the application.
     public let usageWriter: UsageWriter
     let priceOverrides: PriceOverrideCache
+    /// Rate limits and budget reservations (in memory, per server).
+    let admission: RequestAdmission
 
     public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
                 metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil) {
@@ -31,6 +33,8 @@ public struct Gateway: Sendable {
             database: database, configuration: .init(spoolDirectory: configuration.usageSpoolDirectory), logger: logger)
         self.usageWriter = writer
         self.priceOverrides = PriceOverrideCache(database: database, logger: logger)
+        self.admission = RequestAdmission(database: database, configuration: configuration.budget, overrides: priceOverrides,
+                                          logger: logger)
         metrics.attachUsageGauges { [weak writer] in (writer?.queueDepth ?? 0, writer?.spoolBytes ?? 0) }
     }
 
@@ -74,7 +78,7 @@ public struct Gateway: Sendable {
             resolver: resolver,
             openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics,
                                        meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics)),
-            maxRequestBodyBytes: configuration.maxRequestBodyBytes).routes)
+            maxRequestBodyBytes: configuration.maxRequestBodyBytes, admission: admission).routes)
         return router
     }
 }

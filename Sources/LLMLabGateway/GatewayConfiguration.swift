@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(90)
     /// Where usage events wait (JSON lines) while PostgreSQL cannot take them.
     public var usageSpoolDirectory: String = "./.llmlab/spool"
+    /// Budget enforcement: estimates, refresh interval, reservation lifetime.
+    public var budget = BudgetConfiguration()
 
     public init() {}
 }
@@ -43,4 +45,23 @@ public struct ProviderBaseURLs: Sendable {
         while url.hasSuffix("/") { url.removeLast() }
         return url
     }
+}
+
+/// How the proxy enforces budgets (see ``RequestAdmission``).
+public struct BudgetConfiguration: Sendable {
+    /// How often a budget's month-to-date spend (and a project's limit) is re-read from
+    /// the rollups.
+    public var refreshInterval: Duration = .seconds(5)
+    /// Output tokens reserved when the request sets neither `max_completion_tokens` nor `max_tokens`.
+    public var defaultMaxOutputTokens: Int = 4096
+    /// Prompt tokens are estimated as ⌈body bytes / this⌉ (conservative for JSON chat bodies).
+    public var promptBytesPerToken: Int = 3
+    /// Reserved for a model the proxy cannot price (its usage is stored unpriced), as exact
+    /// decimal USD text; "0" by default. Invalid text counts as zero.
+    public var unknownModelReserveUSD: String = "0"
+    /// A reservation that was never settled (e.g. a response body that was never sent)
+    /// stops counting after this.
+    public var reservationLifetime: Duration = .seconds(1800)
+
+    public init() {}
 }

@@ -199,77 +199,138 @@ public nonisolated struct Llmlab_V1_CreateApiKeyRequest: Sendable {
   /// "ingest" (OTLP traces). Empty means ["control"].
   public var scopes: [String] = []
 
+  /// Optional limits the proxy enforces for this key. Monthly budget: exact decimal USD
+  /// per calendar month (UTC), e.g. "50" or "12.50"; empty means none.
+  public var monthlyBudgetUsd: String = String()
+
+  /// Requests per minute; unset means none; must be positive.
+  public var rpmLimit: Int32 {
+    get {_rpmLimit ?? 0}
+    set {_rpmLimit = newValue}
+  }
+  /// Returns true if `rpmLimit` has been explicitly set.
+  public var hasRpmLimit: Bool {self._rpmLimit != nil}
+  /// Clears the value of `rpmLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearRpmLimit() {self._rpmLimit = nil}
+
+  /// Tokens (prompt + completion) per minute; unset means none; must be positive.
+  public var tpmLimit: Int32 {
+    get {_tpmLimit ?? 0}
+    set {_tpmLimit = newValue}
+  }
+  /// Returns true if `tpmLimit` has been explicitly set.
+  public var hasTpmLimit: Bool {self._tpmLimit != nil}
+  /// Clears the value of `tpmLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearTpmLimit() {self._tpmLimit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _rpmLimit: Int32? = nil
+  fileprivate var _tpmLimit: Int32? = nil
 }
 
-public nonisolated struct Llmlab_V1_ApiKey: Sendable {
+public nonisolated struct Llmlab_V1_ApiKey: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
   /// The visible start of the secret, e.g. "llk_3fA9xQ2b".
-  public var prefix: String = String()
+  public var prefix: String {
+    get {_storage._prefix}
+    set {_uniqueStorage()._prefix = newValue}
+  }
 
-  public var role: Llmlab_V1_Role = .unspecified
+  public var role: Llmlab_V1_Role {
+    get {_storage._role}
+    set {_uniqueStorage()._role = newValue}
+  }
 
-  public var projectID: String = String()
+  public var projectID: String {
+    get {_storage._projectID}
+    set {_uniqueStorage()._projectID = newValue}
+  }
 
-  public var scopes: [String] = []
+  public var scopes: [String] {
+    get {_storage._scopes}
+    set {_uniqueStorage()._scopes = newValue}
+  }
 
-  public var createdBy: String = String()
+  public var createdBy: String {
+    get {_storage._createdBy}
+    set {_uniqueStorage()._createdBy = newValue}
+  }
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  public var hasCreatedAt: Bool {self._createdAt != nil}
+  public var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  public mutating func clearCreatedAt() {self._createdAt = nil}
+  public mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   public var expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_expiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_expiresAt = newValue}
+    get {_storage._expiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._expiresAt = newValue}
   }
   /// Returns true if `expiresAt` has been explicitly set.
-  public var hasExpiresAt: Bool {self._expiresAt != nil}
+  public var hasExpiresAt: Bool {_storage._expiresAt != nil}
   /// Clears the value of `expiresAt`. Subsequent reads from it will return its default value.
-  public mutating func clearExpiresAt() {self._expiresAt = nil}
+  public mutating func clearExpiresAt() {_uniqueStorage()._expiresAt = nil}
 
   public var revokedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_revokedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_revokedAt = newValue}
+    get {_storage._revokedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._revokedAt = newValue}
   }
   /// Returns true if `revokedAt` has been explicitly set.
-  public var hasRevokedAt: Bool {self._revokedAt != nil}
+  public var hasRevokedAt: Bool {_storage._revokedAt != nil}
   /// Clears the value of `revokedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearRevokedAt() {self._revokedAt = nil}
+  public mutating func clearRevokedAt() {_uniqueStorage()._revokedAt = nil}
 
   public var lastUsedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_lastUsedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_lastUsedAt = newValue}
+    get {_storage._lastUsedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastUsedAt = newValue}
   }
   /// Returns true if `lastUsedAt` has been explicitly set.
-  public var hasLastUsedAt: Bool {self._lastUsedAt != nil}
+  public var hasLastUsedAt: Bool {_storage._lastUsedAt != nil}
   /// Clears the value of `lastUsedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearLastUsedAt() {self._lastUsedAt = nil}
+  public mutating func clearLastUsedAt() {_uniqueStorage()._lastUsedAt = nil}
+
+  /// Exact decimal USD per calendar month (UTC); empty when the key has no budget.
+  public var monthlyBudgetUsd: String {
+    get {_storage._monthlyBudgetUsd}
+    set {_uniqueStorage()._monthlyBudgetUsd = newValue}
+  }
+
+  /// 0 when the key has no such limit.
+  public var rpmLimit: Int32 {
+    get {_storage._rpmLimit}
+    set {_uniqueStorage()._rpmLimit = newValue}
+  }
+
+  public var tpmLimit: Int32 {
+    get {_storage._tpmLimit}
+    set {_uniqueStorage()._tpmLimit = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _revokedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _lastUsedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Llmlab_V1_CreateApiKeyResponse: Sendable {
@@ -558,7 +619,7 @@ nonisolated extension Llmlab_V1_Principal: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Llmlab_V1_CreateApiKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateApiKeyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}role\0\u{3}project_id\0\u{3}expires_at\0\u{1}scopes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}role\0\u{3}project_id\0\u{3}expires_at\0\u{1}scopes\0\u{3}monthly_budget_usd\0\u{3}rpm_limit\0\u{3}tpm_limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -571,6 +632,9 @@ nonisolated extension Llmlab_V1_CreateApiKeyRequest: SwiftProtobuf.Message, Swif
       case 3: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._expiresAt) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.scopes) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.monthlyBudgetUsd) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self._rpmLimit) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self._tpmLimit) }()
       default: break
       }
     }
@@ -596,6 +660,15 @@ nonisolated extension Llmlab_V1_CreateApiKeyRequest: SwiftProtobuf.Message, Swif
     if !self.scopes.isEmpty {
       try visitor.visitRepeatedStringField(value: self.scopes, fieldNumber: 5)
     }
+    if !self.monthlyBudgetUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.monthlyBudgetUsd, fieldNumber: 6)
+    }
+    try { if let v = self._rpmLimit {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._tpmLimit {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -605,6 +678,9 @@ nonisolated extension Llmlab_V1_CreateApiKeyRequest: SwiftProtobuf.Message, Swif
     if lhs.projectID != rhs.projectID {return false}
     if lhs._expiresAt != rhs._expiresAt {return false}
     if lhs.scopes != rhs.scopes {return false}
+    if lhs.monthlyBudgetUsd != rhs.monthlyBudgetUsd {return false}
+    if lhs._rpmLimit != rhs._rpmLimit {return false}
+    if lhs._tpmLimit != rhs._tpmLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -612,83 +688,160 @@ nonisolated extension Llmlab_V1_CreateApiKeyRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Llmlab_V1_ApiKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApiKey"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}prefix\0\u{1}role\0\u{3}project_id\0\u{1}scopes\0\u{3}created_by\0\u{3}created_at\0\u{3}expires_at\0\u{3}revoked_at\0\u{3}last_used_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}prefix\0\u{1}role\0\u{3}project_id\0\u{1}scopes\0\u{3}created_by\0\u{3}created_at\0\u{3}expires_at\0\u{3}revoked_at\0\u{3}last_used_at\0\u{3}monthly_budget_usd\0\u{3}rpm_limit\0\u{3}tpm_limit\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _name: String = String()
+    var _prefix: String = String()
+    var _role: Llmlab_V1_Role = .unspecified
+    var _projectID: String = String()
+    var _scopes: [String] = []
+    var _createdBy: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _revokedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastUsedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _monthlyBudgetUsd: String = String()
+    var _rpmLimit: Int32 = 0
+    var _tpmLimit: Int32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _name = source._name
+      _prefix = source._prefix
+      _role = source._role
+      _projectID = source._projectID
+      _scopes = source._scopes
+      _createdBy = source._createdBy
+      _createdAt = source._createdAt
+      _expiresAt = source._expiresAt
+      _revokedAt = source._revokedAt
+      _lastUsedAt = source._lastUsedAt
+      _monthlyBudgetUsd = source._monthlyBudgetUsd
+      _rpmLimit = source._rpmLimit
+      _tpmLimit = source._tpmLimit
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.prefix) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.role) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 6: try { try decoder.decodeRepeatedStringField(value: &self.scopes) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.createdBy) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._expiresAt) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._revokedAt) }()
-      case 11: try { try decoder.decodeSingularMessageField(value: &self._lastUsedAt) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._prefix) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._role) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._scopes) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._createdBy) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._expiresAt) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._revokedAt) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._lastUsedAt) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._monthlyBudgetUsd) }()
+        case 13: try { try decoder.decodeSingularInt32Field(value: &_storage._rpmLimit) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._tpmLimit) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 2)
+      }
+      if !_storage._prefix.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._prefix, fieldNumber: 3)
+      }
+      if _storage._role != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._role, fieldNumber: 4)
+      }
+      if !_storage._projectID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._projectID, fieldNumber: 5)
+      }
+      if !_storage._scopes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._scopes, fieldNumber: 6)
+      }
+      if !_storage._createdBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._createdBy, fieldNumber: 7)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._expiresAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._revokedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._lastUsedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._monthlyBudgetUsd.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._monthlyBudgetUsd, fieldNumber: 12)
+      }
+      if _storage._rpmLimit != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._rpmLimit, fieldNumber: 13)
+      }
+      if _storage._tpmLimit != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._tpmLimit, fieldNumber: 14)
+      }
     }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
-    }
-    if !self.prefix.isEmpty {
-      try visitor.visitSingularStringField(value: self.prefix, fieldNumber: 3)
-    }
-    if self.role != .unspecified {
-      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 4)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 5)
-    }
-    if !self.scopes.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.scopes, fieldNumber: 6)
-    }
-    if !self.createdBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.createdBy, fieldNumber: 7)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    try { if let v = self._expiresAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    try { if let v = self._revokedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
-    try { if let v = self._lastUsedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Llmlab_V1_ApiKey, rhs: Llmlab_V1_ApiKey) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.prefix != rhs.prefix {return false}
-    if lhs.role != rhs.role {return false}
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.scopes != rhs.scopes {return false}
-    if lhs.createdBy != rhs.createdBy {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._expiresAt != rhs._expiresAt {return false}
-    if lhs._revokedAt != rhs._revokedAt {return false}
-    if lhs._lastUsedAt != rhs._lastUsedAt {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._prefix != rhs_storage._prefix {return false}
+        if _storage._role != rhs_storage._role {return false}
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._scopes != rhs_storage._scopes {return false}
+        if _storage._createdBy != rhs_storage._createdBy {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._expiresAt != rhs_storage._expiresAt {return false}
+        if _storage._revokedAt != rhs_storage._revokedAt {return false}
+        if _storage._lastUsedAt != rhs_storage._lastUsedAt {return false}
+        if _storage._monthlyBudgetUsd != rhs_storage._monthlyBudgetUsd {return false}
+        if _storage._rpmLimit != rhs_storage._rpmLimit {return false}
+        if _storage._tpmLimit != rhs_storage._tpmLimit {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -33,10 +33,27 @@ struct APIKeyCommand: AsyncParsableCommand {
             valueName: "list"))
         var scopes: ScopeList?
 
+        @Option(help: ArgumentHelp("Monthly budget in USD for proxy calls with this key, e.g. 50 or 12.50.", valueName: "usd"))
+        var budget: USDArgument?
+
+        @Option(help: ArgumentHelp("Requests per minute through the proxy.", valueName: "n"))
+        var rpm: Int?
+
+        @Option(help: ArgumentHelp("Tokens (prompt + completion) per minute through the proxy.", valueName: "n"))
+        var tpm: Int?
+
         @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if let rpm, rpm < 1 { throw ValidationError("--rpm must be at least 1") }
+            if let tpm, tpm < 1 { throw ValidationError("--tpm must be at least 1") }
+        }
 
         func run() async throws {
             let request = Llmlab_V1_CreateApiKeyRequest.with {
+                if let budget { $0.monthlyBudgetUsd = budget.decimal }
+                if let rpm { $0.rpmLimit = Int32(clamping: rpm) }
+                if let tpm { $0.tpmLimit = Int32(clamping: tpm) }
                 $0.name = name
                 $0.role = role.wire
                 $0.projectID = project ?? ""
@@ -89,11 +106,13 @@ struct APIKeyCommand: AsyncParsableCommand {
             }
             try global.output.emitList(keys, emptyText: "No API keys.") { keys in
                 var table = Table(
-                    "ID", "NAME", "PREFIX", "ROLE", "PROJECT", "SCOPES", "STATUS", "CREATED", "EXPIRES", "LAST USED")
+                    "ID", "NAME", "PREFIX", "ROLE", "PROJECT", "SCOPES", "BUDGET", "RPM", "TPM", "STATUS", "CREATED", "EXPIRES",
+                    "LAST USED")
                 for key in keys {
                     table.add(
                         key.id, key.name, key.prefix, Display.role(key.role), Display.text(key.projectID),
-                        Display.list(key.scopes), APIKeyView.status(key),
+                        Display.list(key.scopes), APIKeyView.budget(key), APIKeyView.limit(key.rpmLimit),
+                        APIKeyView.limit(key.tpmLimit), APIKeyView.status(key),
                         Display.timestamp(key.createdAt, isSet: key.hasCreatedAt),
                         Display.timestamp(key.expiresAt, isSet: key.hasExpiresAt),
                         Display.timestamp(key.lastUsedAt, isSet: key.hasLastUsedAt))
@@ -129,6 +148,14 @@ enum APIKeyView {
         return "active"
     }
 
+    static func budget(_ key: Llmlab_V1_ApiKey) -> String {
+        key.monthlyBudgetUsd.isEmpty ? "none" : "$" + key.monthlyBudgetUsd
+    }
+
+    static func limit(_ value: Int32) -> String {
+        value > 0 ? String(value) : "none"
+    }
+
     static func details(_ key: Llmlab_V1_ApiKey) -> Details {
         var details = Details()
         details.add("id", key.id)
@@ -137,6 +164,9 @@ enum APIKeyView {
         details.add("role", Display.role(key.role))
         details.add("project", key.projectID.isEmpty ? "all projects" : key.projectID)
         details.add("scopes", Display.list(key.scopes))
+        details.add("monthly budget", budget(key))
+        details.add("rpm limit", limit(key.rpmLimit))
+        details.add("tpm limit", limit(key.tpmLimit))
         details.add("status", status(key))
         details.add("created", Display.timestamp(key.createdAt, isSet: key.hasCreatedAt))
         details.add("created by", Display.text(key.createdBy))

@@ -132,6 +132,10 @@ apikey=$("$admin" apikey create ci --role member --expires-in 30d --json 2>/dev/
 expect "api key create shows the secret once" 0 "^llk_[A-Za-z0-9]{43}$" -- echo "$apikey"
 expect "api key list" 0 "ci" -- "$admin" apikey list
 refute "api key list never shows the secret" "$apikey"
+expect "api key with limits" 0 'monthly budget: +\$12\.50' -- "$admin" apikey create capped --role member --project "$project" --scopes proxy --budget 12.5 --rpm 60 --tpm 40000
+expect "api key list shows the limits" 0 'capped .*\$12\.50 +60 +40000' -- "$admin" apikey list
+expect "a bad key budget names the field" 64 "budget" -- "$admin" apikey create bad --role member --scopes proxy --budget 1.1234567
+expect "limits need the proxy scope" 1 "monthly_budget_usd" -- "$admin" apikey create bad --role member --budget 5
 expect "the API key authenticates" 0 "apikey|api key" -- "$admin" --token "$apikey" whoami
 expect "a member key cannot create projects" 1 "permission denied" -- "$admin" --token "$apikey" project create nope
 expect "user add" 0 "bob@acme.example" -- bash -c "echo 'another long password' | '$admin' user add bob@acme.example --role viewer"

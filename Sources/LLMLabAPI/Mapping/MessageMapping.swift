@@ -44,6 +44,9 @@ enum MessageMapping {
             if let expires = record.expiresAt { $0.expiresAt = timestamp(expires) }
             if let revoked = record.revokedAt { $0.revokedAt = timestamp(revoked) }
             if let used = record.lastUsedAt { $0.lastUsedAt = timestamp(used) }
+            $0.monthlyBudgetUsd = record.limits.monthlyBudget?.description ?? ""
+            $0.rpmLimit = Int32(clamping: record.limits.rpm ?? 0)
+            $0.tpmLimit = Int32(clamping: record.limits.tpm ?? 0)
         }
     }
 

@@ -117,13 +117,14 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
             expiresAt = date
         }
         let scopes = try Self.scopes(request.scopes)
+        let limits = try Self.limits(request)
         let keyProjectID = projectID
         let token = SecretToken.issue(.apiKey)
         let logger = plane.logger
         let auditor = plane.auditor
         let record = ApiKeyRecord(
             id: UUID(), tenantID: tenant.id, name: name, prefix: token.displayPrefix, role: role,
-            projectID: keyProjectID, scopes: scopes, createdBy: principal.actor, expiresAt: expiresAt)
+            projectID: keyProjectID, scopes: scopes, createdBy: principal.actor, expiresAt: expiresAt, limits: limits)
         if let projectID = keyProjectID {
             try await ProjectAPI.requireLiveProject(projectID, tenant: tenant, plane: plane)
         }
@@ -131,13 +132,42 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
             let created = try await ApiKeyRepository(connection, logger: logger).insert(record, secretHash: token.sha256Hex)
             try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "apikey:\(created.id.uuidString.lowercased())",
                                      detail: ["name": name, "role": role.rawValue, "scopes": scopes.joined(separator: ","),
-                                              "project": keyProjectID?.uuidString.lowercased() ?? ""])
+                                              "project": keyProjectID?.uuidString.lowercased() ?? "",
+                                              "monthly_budget_usd": limits.monthlyBudget?.description ?? "none",
+                                              "rpm_limit": limits.rpm.map(String.init) ?? "none",
+                                              "tpm_limit": limits.tpm.map(String.init) ?? "none"])
             return created
         }
         return Llmlab_V1_CreateApiKeyResponse.with {
             $0.apiKey = MessageMapping.apiKey(created)
             $0.secret = token.secret
         }
+    }
+
+    /// The key's optional limits, each error naming its field.
+    static func limits(_ request: Llmlab_V1_CreateApiKeyRequest) throws -> ApiKeyLimits {
+        var limits = ApiKeyLimits()
+        if !request.monthlyBudgetUsd.isEmpty {
+            limits.monthlyBudget = try USDAmount.parse(request.monthlyBudgetUsd, field: "monthly_budget_usd")
+        }
+        if request.hasRpmLimit {
+            guard request.rpmLimit > 0 else {
+                throw ValidationError(field: "rpm_limit", reason: "must be a positive number of requests per minute (got \(request.rpmLimit)); leave it unset for no limit")
+            }
+            limits.rpm = Int(request.rpmLimit)
+        }
+        if request.hasTpmLimit {
+            guard request.tpmLimit > 0 else {
+                throw ValidationError(field: "tpm_limit", reason: "must be a positive number of tokens per minute (got \(request.tpmLimit)); leave it unset for no limit")
+            }
+            limits.tpm = Int(request.tpmLimit)
+        }
+        if limits != ApiKeyLimits(), !request.scopes.contains(ApiKeyScope.proxy) {
+            // Limits only act on proxy calls; say so rather than store a limit that never applies.
+            let field = !request.monthlyBudgetUsd.isEmpty ? "monthly_budget_usd" : (request.hasRpmLimit ? "rpm_limit" : "tpm_limit")
+            throw ValidationError(field: field, reason: "limits apply to proxy calls only; add the proxy scope (--scopes proxy) or drop the limit")
+        }
+        return limits
     }
 
     static func scopes(_ requested: [String]) throws -> [String] {

@@ -13,6 +13,8 @@ public struct VirtualKey: Sendable, Hashable {
     public var projectID: UUID
     public var role: Role
     public var scopes: Set<String>
+    /// The key's own monthly budget and rate limits (read on every authentication).
+    public var limits: ApiKeyLimits = ApiKeyLimits()
     /// The tenant's data key, wrapped by the master key; opened only when a provider key is needed.
     var wrappedDataKey: Data
 

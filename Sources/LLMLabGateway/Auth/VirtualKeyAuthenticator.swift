@@ -70,6 +70,6 @@ struct VirtualKeyAuthenticator: Sendable {
         }
         return VirtualKey(
             keyID: key.id, keyName: key.name, tenantID: tenant.id, tenantSlug: tenant.slug, projectID: projectID,
-            role: key.role, scopes: Set(key.scopes), wrappedDataKey: tenant.wrappedDataKey)
+            role: key.role, scopes: Set(key.scopes), limits: key.limits, wrappedDataKey: tenant.wrappedDataKey)
     }
 }

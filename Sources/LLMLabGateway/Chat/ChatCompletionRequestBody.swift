@@ -12,6 +12,9 @@ struct ChatCompletionRequestBody: Sendable {
     let stream: Bool
     /// `stream_options.include_usage` is `true`: the client wants the usage chunk.
     let clientRequestedUsage: Bool
+    /// `max_completion_tokens`, else `max_tokens`, when a non-negative integer (budget
+    /// reservations; anything else is the provider's to refuse).
+    var maxOutputTokens: Int? = nil
     /// Where the splice for ``upstreamBody(requestUsage:)`` goes.
     private let usagePatch: UsagePatch
 
@@ -98,8 +101,16 @@ struct ChatCompletionRequestBody: Sendable {
                                    param: "stream_options", code: "invalid_type")
             }
         }
-        return ChatCompletionRequestBody(bytes: bytes, model: model, stream: stream, clientRequestedUsage: requestedUsage,
-                                         usagePatch: patch)
+        func integer(_ name: String) -> Int? {
+            guard let member = member(name), member.kind == .number else { return nil }
+            let text = String(decoding: bytes[member.value], as: UTF8.self)
+            guard let value = Int(text), value >= 0 else { return nil }
+            return value
+        }
+        var body = ChatCompletionRequestBody(bytes: bytes, model: model, stream: stream, clientRequestedUsage: requestedUsage,
+                                             usagePatch: patch)
+        body.maxOutputTokens = integer("max_completion_tokens") ?? integer("max_tokens")
+        return body
     }
 
     /// Whether the proxy must ask upstream for usage the client did not ask for (and then

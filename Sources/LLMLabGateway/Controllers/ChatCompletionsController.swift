@@ -12,6 +12,7 @@ struct ChatCompletionsController: Sendable {
     let resolver: ProviderKeyResolver
     let openAI: OpenAIChatUpstream
     let maxRequestBodyBytes: Int
+    let admission: RequestAdmission
 
     var routes: RouteCollection<GatewayRequestContext> {
         let routes = RouteCollection(context: GatewayRequestContext.self)
@@ -27,10 +28,20 @@ struct ChatCompletionsController: Sendable {
         let body = try ChatCompletionRequestBody.parse(bytes)
         context.observation.record(provider: OpenAIChatUpstream.provider, model: body.model)
         context.logger.debug("chat completion", metadata: ["model": "\(body.model)", "stream": "\(body.stream)"])
-        let credential = try await resolver.credential(for: key, model: body.model)
-        let call = UsageMeter.Call(
+        // Rate limits and budgets, before anything reaches the provider.
+        let estimate = admission.estimate(bodyBytes: bytes.count, requestedMaxOutput: body.maxOutputTokens)
+        let ticket = try await admission.admit(key: key, provider: .openai, model: body.model, estimate: estimate, at: startedAt)
+        let credential: ProviderCredential
+        do {
+            credential = try await resolver.credential(for: key, model: body.model)
+        } catch {
+            await ticket.settle(cost: nil, tokens: nil)
+            throw error
+        }
+        var call = UsageMeter.Call(
             key: key, requestID: context.requestID, provider: .openai, model: body.model, startedAt: startedAt, started: started,
             traceparent: request.headers[Self.traceparent].map { String($0.prefix(200)) } ?? "", streamed: body.stream)
+        call.admission = ticket
         return try await openAI.respond(to: body, credential: credential, call: call, context: context)
     }
 

@@ -17,6 +17,8 @@ public struct GatewayError: Error, HTTPResponseError, Sendable, CustomStringConv
         case permission = "permission_error"
         case notFound = "not_found_error"
         case rateLimit = "rate_limit_error"
+        /// A project's or key's monthly budget would be exceeded (HTTP 429).
+        case budgetExceeded = "budget_exceeded"
         case api = "api_error"
         case upstream = "upstream_error"
         case timeout = "timeout_error"

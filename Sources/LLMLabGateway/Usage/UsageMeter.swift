@@ -22,6 +22,8 @@ struct UsageMeter: Sendable {
         var started: ContinuousClock.Instant
         var traceparent: String
         var streamed: Bool
+        /// The request's budget reservations and TPM entry, settled here with the real cost.
+        var admission: AdmissionTicket? = nil
     }
 
     /// How a call ended.
@@ -61,6 +63,7 @@ struct UsageMeter: Sendable {
                 unpricedReason = "\(reason.code): \(reason.description)"
             }
         }
+        await call.admission?.settle(cost: cost?.description, tokens: outcome.usage == nil ? nil : tokens.totalTokens)
         let now = ContinuousClock.now
         let event = UsageEventRecord(
             tenantID: call.key.tenantID, requestID: call.requestID, occurredAt: call.startedAt, projectID: call.key.projectID,

@@ -7,5 +7,6 @@
 public enum ControlMigrations {
     public static let all: [Migration] = [
         Migration(fileName: "0001_control.sql", contents: PackageResources._001_control_sql),
+        Migration(fileName: "0002_key_limits.sql", contents: PackageResources._002_key_limits_sql),
     ].sorted { $0.version < $1.version }
 }

@@ -17,12 +17,16 @@ public struct ApiKeyRecord: Sendable, Hashable {
     public var expiresAt: Date?
     public var revokedAt: Date?
     public var lastUsedAt: Date?
+    /// Optional per-key limits the proxy enforces: a monthly budget (calendar month, UTC),
+    /// requests per minute and tokens per minute.
+    public var limits: ApiKeyLimits
 
     public init(
         id: UUID, tenantID: UUID, name: String, prefix: String, role: Role, projectID: UUID?,
         scopes: [String], createdBy: String, createdAt: Date = Date(), expiresAt: Date?,
-        revokedAt: Date? = nil, lastUsedAt: Date? = nil
+        revokedAt: Date? = nil, lastUsedAt: Date? = nil, limits: ApiKeyLimits = ApiKeyLimits()
     ) {
+        self.limits = limits
         self.id = id
         self.tenantID = tenantID
         self.name = name
@@ -38,6 +42,19 @@ public struct ApiKeyRecord: Sendable, Hashable {
     }
 }
 
+/// A key's optional limits (nil = none).
+public struct ApiKeyLimits: Sendable, Hashable {
+    public var monthlyBudget: USDAmount?
+    public var rpm: Int?
+    public var tpm: Int?
+
+    public init(monthlyBudget: USDAmount? = nil, rpm: Int? = nil, tpm: Int? = nil) {
+        self.monthlyBudget = monthlyBudget
+        self.rpm = rpm
+        self.tpm = tpm
+    }
+}
+
 /// `control.api_keys`, always scoped by tenant except for the lookup by secret hash.
 public struct ApiKeyRepository: Sendable {
     let connection: PostgresConnection
@@ -50,10 +67,14 @@ public struct ApiKeyRepository: Sendable {
 
     public func insert(_ key: ApiKeyRecord, secretHash: String) async throws -> ApiKeyRecord {
         let rows = try await connection.query("""
-            INSERT INTO control.api_keys (id, tenant_id, name, prefix, secret_hash, role, project_id, scopes, created_by, expires_at)
+            INSERT INTO control.api_keys (id, tenant_id, name, prefix, secret_hash, role, project_id, scopes, created_by, expires_at,
+                                          monthly_budget_usd, rpm_limit, tpm_limit)
             VALUES (\(key.id), \(key.tenantID), \(key.name), \(key.prefix), \(secretHash), \(key.role.rawValue),
-                    \(key.projectID), \(key.scopes), \(key.createdBy), \(key.expiresAt))
-            RETURNING id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at
+                    \(key.projectID), \(key.scopes), \(key.createdBy), \(key.expiresAt),
+                    \(key.limits.monthlyBudget?.description)::numeric, \(key.limits.rpm.map(Int32.init(clamping:)))::int4,
+                    \(key.limits.tpm.map(Int32.init(clamping:)))::int4)
+            RETURNING id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
             """, logger: logger)
         guard let inserted = try await Self.decode(rows).first else {
             throw StoreError(code: .internal, message: "api key insert returned no row")
@@ -72,7 +93,8 @@ public struct ApiKeyRepository: Sendable {
         for try await id in rows.decode(UUID.self) { found = id }
         guard let id = found else { return nil }
         let keyRows = try await connection.query("""
-            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at
+            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
             FROM control.api_keys WHERE id = \(id)
             """, logger: logger)
         guard let key = try await Self.decode(keyRows).first,
@@ -91,7 +113,8 @@ public struct ApiKeyRepository: Sendable {
 
     public func find(tenantID: UUID, id: UUID) async throws -> ApiKeyRecord? {
         let rows = try await connection.query("""
-            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at
+            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
             FROM control.api_keys WHERE tenant_id = \(tenantID) AND id = \(id)
             """, logger: logger)
         return try await Self.decode(rows).first
@@ -103,7 +126,8 @@ public struct ApiKeyRepository: Sendable {
         let micros = before.map { microsSinceEpoch($0.0) } ?? 0
         let beforeID = before?.1 ?? UUID()
         let rows = try await connection.query("""
-            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at
+            SELECT id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
             FROM control.api_keys
             WHERE tenant_id = \(tenantID) AND (\(includeRevoked) OR revoked_at IS NULL)
               AND (NOT \(hasCursor) OR (created_at, id) < ('epoch'::timestamptz + \(micros) * interval '1 microsecond', \(beforeID)))
@@ -116,20 +140,26 @@ public struct ApiKeyRepository: Sendable {
         let rows = try await connection.query("""
             UPDATE control.api_keys SET revoked_at = COALESCE(revoked_at, now())
             WHERE tenant_id = \(tenantID) AND id = \(id)
-            RETURNING id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at
+            RETURNING id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
             """, logger: logger)
         return try await Self.decode(rows).first
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ApiKeyRecord] {
         var result: [ApiKeyRecord] = []
-        for try await (id, tenant, name, prefix, role, project, scopes, createdBy, created, expires, revoked, used) in rows.decode(
-            (UUID, UUID, String, String, String, UUID?, [String], String, Date, Date?, Date?, Date?).self)
-        {
+        for try await row in rows {
+            let (id, tenant, name, prefix, role, project, scopes, createdBy, created, expires, revoked, used) = try row.decode(
+                (UUID, UUID, String, String, String, UUID?, [String], String, Date, Date?, Date?, Date?).self)
+            let columns = row.makeRandomAccess()
+            let budget = try columns[12].decode(String?.self)
+            let limits = ApiKeyLimits(
+                monthlyBudget: try budget.map { try USDAmount.parse(ProjectRepository.trimNumeric($0), field: "monthly_budget_usd") },
+                rpm: try columns[13].decode(Int32?.self).map(Int.init), tpm: try columns[14].decode(Int32?.self).map(Int.init))
             result.append(ApiKeyRecord(
                 id: id, tenantID: tenant, name: name, prefix: prefix, role: Role(rawValue: role) ?? .viewer,
                 projectID: project, scopes: scopes, createdBy: createdBy, createdAt: created,
-                expiresAt: expires, revokedAt: revoked, lastUsedAt: used))
+                expiresAt: expires, revokedAt: revoked, lastUsedAt: used, limits: limits))
         }
         return result
     }

@@ -132,7 +132,7 @@ public struct UsageEventRepository: Sendable {
     static let columnCount = 25
 
     /// Inserts the events whose request id is new and adds exactly those to the hourly
-    /// rollup, in one statement (so in the caller's transaction). Returns how many were new.
+    /// rollup and to the per-key monthly rollup (`usage_key_monthly`), in one statement (so in the caller's transaction). Returns how many were new.
     public func insert(_ events: [UsageEventRecord]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
         var bindings = PostgresBindings(capacity: events.count * Self.columnCount)
@@ -176,7 +176,7 @@ public struct UsageEventRepository: Sendable {
                 INSERT INTO usage_events (\(Self.insertColumns))
                 VALUES \(tuples.joined(separator: ",\n"))
                 ON CONFLICT (request_id) DO NOTHING
-                RETURNING project_id, provider, model, occurred_at, status, priced, input_tokens, cached_input_tokens,
+                RETURNING project_id, api_key_id, provider, model, occurred_at, status, priced, input_tokens, cached_input_tokens,
                           cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd
             ), rolled AS (
                 INSERT INTO usage_hourly AS h (project_id, provider, model, hour, requests, errors, unpriced_requests,
@@ -198,6 +198,14 @@ public struct UsageEventRepository: Sendable {
                     output_tokens = h.output_tokens + EXCLUDED.output_tokens,
                     reasoning_tokens = h.reasoning_tokens + EXCLUDED.reasoning_tokens,
                     cost_usd = h.cost_usd + EXCLUDED.cost_usd
+                RETURNING 1
+            ), keyed AS (
+                INSERT INTO usage_key_monthly AS k (api_key_id, month, requests, cost_usd)
+                SELECT api_key_id, date_trunc('month', occurred_at, 'UTC')::date, count(*), coalesce(sum(cost_usd), 0)
+                FROM inserted GROUP BY 1, 2
+                ON CONFLICT (api_key_id, month) DO UPDATE SET
+                    requests = k.requests + EXCLUDED.requests,
+                    cost_usd = k.cost_usd + EXCLUDED.cost_usd
                 RETURNING 1
             )
             SELECT count(*)::int8 FROM inserted

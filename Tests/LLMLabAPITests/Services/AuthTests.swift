@@ -131,4 +131,43 @@ struct AuthTests {
             #expect(await rpcCode { _ = try await cp.auth.logout(.init(), metadata: TestControlPlane.auth(key.secret)) } == .failedPrecondition)
         }
     }
+
+    @Test("CreateApiKey with limits: round-trips through create and list; bad values name their field")
+    func apiKeyLimits() async throws {
+        try await TestControlPlane.with { cp in
+            let t = try await cp.makeTenant("limits-co")
+            let created = try await cp.auth.createApiKey(.with {
+                $0.name = "app"
+                $0.role = .member
+                $0.scopes = ["proxy"]
+                $0.monthlyBudgetUsd = "12.5"
+                $0.rpmLimit = 60
+                $0.tpmLimit = 40000
+            }, metadata: t.ownerAuth)
+            #expect(created.apiKey.monthlyBudgetUsd == "12.50")
+            #expect(created.apiKey.rpmLimit == 60)
+            #expect(created.apiKey.tpmLimit == 40000)
+            let plain = try await cp.auth.createApiKey(.with { $0.name = "plain"; $0.role = .member }, metadata: t.ownerAuth)
+            #expect(plain.apiKey.monthlyBudgetUsd.isEmpty && plain.apiKey.rpmLimit == 0 && plain.apiKey.tpmLimit == 0)
+
+            let listed = try await cp.auth.listApiKeys(.init(), metadata: t.ownerAuth)
+            let key = try #require(listed.apiKeys.first { $0.id == created.apiKey.id })
+            #expect(key.monthlyBudgetUsd == "12.50" && key.rpmLimit == 60 && key.tpmLimit == 40000)
+
+            let bad: [(Llmlab_V1_CreateApiKeyRequest, String)] = [
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.monthlyBudgetUsd = "-5" }, "monthly_budget_usd"),
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.monthlyBudgetUsd = "1.1234567" }, "monthly_budget_usd"),
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.monthlyBudgetUsd = "1e3" }, "monthly_budget_usd"),
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.rpmLimit = 0 }, "rpm_limit"),
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.rpmLimit = -3 }, "rpm_limit"),
+                (.with { $0.name = "x"; $0.role = .member; $0.scopes = ["proxy"]; $0.tpmLimit = 0 }, "tpm_limit"),
+                (.with { $0.name = "x"; $0.role = .member; $0.tpmLimit = 100 }, "tpm_limit"),
+            ]
+            for (request, field) in bad {
+                let error = await rpcError { _ = try await cp.auth.createApiKey(request, metadata: t.ownerAuth) }
+                #expect(error?.code == .invalidArgument, "\(field)")
+                #expect(error?.message.contains(field) == true, "\(String(describing: error?.message))")
+            }
+        }
+    }
 }
