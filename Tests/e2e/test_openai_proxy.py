@@ -202,10 +202,6 @@ def test_usage_list_has_one_event_per_request_with_the_same_cost(stack: Stack) -
             assert event.get("status", 0) >= 400 and not event.get("costUsd"), json.dumps(event)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "proxy bug: the openai SDK closes the connection as soon as it reads `data: [DONE]`; when the "
-    "upstream's end of body comes later, the proxy records the stream as 499 client_disconnected "
-    "with cost 0 instead of 200 with its usage (ChatCompletions stream relay, cancellingOnClose)"))
 def test_stream_is_metered_when_the_client_closes_right_after_done(stack: Stack) -> None:
     raw = client(stack).chat.completions.with_raw_response.create(model="slow-eof", messages=MESSAGES, stream=True)
     request_id = raw.headers["x-llmlab-request-id"]

@@ -141,6 +141,7 @@ struct OpenAIChatUpstream: Sendable {
                             break
                         }
                         out = try relay.consume(piece.readableBytesView)
+                        progress.note(relay)
                     } catch let error where !(error is CancellationError) && !Task.isCancelled {
                         // The stream broke off. Say so in the stream's own terms (the SDKs
                         // raise on an `error` event) rather than cutting it short silently.
@@ -161,6 +162,10 @@ struct OpenAIChatUpstream: Sendable {
                         }
                         try await writer.write(ByteBuffer(bytes: out))
                     }
+                    // `[DONE]` is the end for the client (the SDKs hang up on reading it):
+                    // settle now rather than wait for the provider's end of body, which a
+                    // closing client would otherwise cancel before the usage is recorded.
+                    if relay.sawDone { break }
                 }
                 if let usage = relay.usage {
                     logUsage(usage, streamed: true, logger: logger)
@@ -174,10 +179,14 @@ struct OpenAIChatUpstream: Sendable {
                 try await writer.finish(nil)
             }
             } catch {
-                // The client went away mid-stream: record what is known (no usage yet).
+                // The client went away. After `[DONE]` it had the whole stream: bill it.
+                // Before, record what is known as a disconnect.
                 if !progress.recorded {
-                    await meter.record(call, .init(status: 499, errorClass: "client_disconnected", firstByteAt: progress.firstByteAt),
-                                       logger: logger)
+                    let outcome: UsageMeter.Outcome = progress.sawDone
+                        ? .init(status: 200, errorClass: "", responseModel: progress.responseModel, usage: progress.usage,
+                                firstByteAt: progress.firstByteAt)
+                        : .init(status: 499, errorClass: "client_disconnected", firstByteAt: progress.firstByteAt)
+                    await meter.record(call, outcome, logger: logger)
                 }
                 throw error
             }
@@ -265,4 +274,14 @@ final class StreamProgress: @unchecked Sendable {
     // Written by the streaming child task, read after it has finished.
     var firstByteAt: ContinuousClock.Instant?
     var recorded = false
+    var sawDone = false
+    var usage: ChatCompletionUsage?
+    var responseModel = ""
+
+    /// Copies what the relay has seen so far, for the cleanup path.
+    func note(_ relay: ChatStreamRelay) {
+        sawDone = relay.sawDone
+        usage = relay.usage
+        responseModel = relay.responseModel
+    }
 }
