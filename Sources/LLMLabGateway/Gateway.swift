@@ -21,6 +21,9 @@ public struct Gateway: Sendable {
     let priceOverrides: PriceOverrideCache
     /// Rate limits and budget reservations (in memory, per server).
     let admission: RequestAdmission
+    /// Route deployment health: cooldowns and latency (in memory, flushed to the database
+    /// by a service of the application).
+    let deploymentHealth: DeploymentHealthTracker
 
     public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
                 metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil) {
@@ -35,6 +38,8 @@ public struct Gateway: Sendable {
         self.priceOverrides = PriceOverrideCache(database: database, logger: logger)
         self.admission = RequestAdmission(database: database, configuration: configuration.budget, overrides: priceOverrides,
                                           logger: logger)
+        self.deploymentHealth = DeploymentHealthTracker(cooldown: configuration.deploymentCooldown,
+                                                        failureThreshold: configuration.deploymentFailureThreshold)
         metrics.attachUsageGauges { [weak writer] in (writer?.queueDepth ?? 0, writer?.spoolBytes ?? 0) }
     }
 
@@ -55,7 +60,9 @@ public struct Gateway: Sendable {
                 additionalChannelHandlers: [self.connections.makeHandler()],
                 idleTimeout: .init(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [UpstreamClientService(client: client, logger: logger)],
+            services: [UpstreamClientService(client: client, logger: logger),
+                       DeploymentHealthFlusher(tracker: deploymentHealth, database: database,
+                                               interval: configuration.deploymentHealthFlushInterval, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("HTTP proxy listening", metadata: ["address": "\(configuration.host):\(port)"])
@@ -78,7 +85,7 @@ public struct Gateway: Sendable {
             resolver: resolver,
             openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics,
                                        meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics)),
-            maxRequestBodyBytes: configuration.maxRequestBodyBytes, admission: admission).routes)
+            maxRequestBodyBytes: configuration.maxRequestBodyBytes, admission: admission, health: deploymentHealth).routes)
         return router
     }
 }

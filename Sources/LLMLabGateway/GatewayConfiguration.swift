@@ -20,6 +20,12 @@ public struct GatewayConfiguration: Sendable {
     public var providerBaseURLs = ProviderBaseURLs()
     /// `/healthz` answers 503 when the database does not answer within this.
     public var healthCheckTimeout: Duration = .seconds(2)
+    /// How long a route deployment is skipped after ``deploymentFailureThreshold``
+    /// consecutive retryable failures (a 429's `retry-after` wins when given).
+    public var deploymentCooldown: Duration = .seconds(30)
+    public var deploymentFailureThreshold: Int = 3
+    /// How often deployment health is written to `deployment_health`.
+    public var deploymentHealthFlushInterval: Duration = .seconds(1)
     /// Idle keep-alive connections are closed after this.
     public var idleTimeout: Duration = .seconds(90)
     /// Where usage events wait (JSON lines) while PostgreSQL cannot take them.

@@ -13,6 +13,7 @@ struct ChatCompletionsController: Sendable {
     let openAI: OpenAIChatUpstream
     let maxRequestBodyBytes: Int
     let admission: RequestAdmission
+    let health: DeploymentHealthTracker
 
     var routes: RouteCollection<GatewayRequestContext> {
         let routes = RouteCollection(context: GatewayRequestContext.self)
@@ -31,9 +32,9 @@ struct ChatCompletionsController: Sendable {
         // Rate limits and budgets, before anything reaches the provider.
         let estimate = admission.estimate(bodyBytes: bytes.count, requestedMaxOutput: body.maxOutputTokens)
         let ticket = try await admission.admit(key: key, provider: .openai, model: body.model, estimate: estimate, at: startedAt)
-        let credential: ProviderCredential
+        let plan: UpstreamPlan
         do {
-            credential = try await resolver.credential(for: key, model: body.model)
+            plan = try await resolver.plan(for: key, model: body.model, health: health)
         } catch {
             await ticket.settle(cost: nil, tokens: nil)
             throw error
@@ -42,7 +43,7 @@ struct ChatCompletionsController: Sendable {
             key: key, requestID: context.requestID, provider: .openai, model: body.model, startedAt: startedAt, started: started,
             traceparent: request.headers[Self.traceparent].map { String($0.prefix(200)) } ?? "", streamed: body.stream)
         call.admission = ticket
-        return try await openAI.respond(to: body, credential: credential, call: call, context: context)
+        return try await openAI.respond(to: body, plan: plan, health: health, call: call, context: context)
     }
 
     static let traceparent = HTTPField.Name("traceparent")!

@@ -22,6 +22,8 @@ struct ProjectProviders: Sendable {
     var project: ProjectRecord
     /// Keys of providers the project allows, in (provider, name) order.
     var keys: [ProviderKeyRecord]
+    /// The project's route for the requested model, when one was asked for and exists.
+    var route: RouteRecord? = nil
 
     /// For a provider: the key named "default", else the first by name.
     func preferredKey(for provider: Provider) -> ProviderKeyRecord? {
@@ -30,8 +32,9 @@ struct ProjectProviders: Sendable {
     }
 }
 
-/// Finds and opens the provider key a proxy call should use. Until routes exist, a model
-/// goes to the project's OpenAI key named "default" (or its first OpenAI key).
+/// Finds and opens the provider keys a proxy call should use: a route's deployments when
+/// the model names a route alias, else the project's OpenAI key named "default" (or its
+/// first OpenAI key).
 struct ProviderKeyResolver: Sendable {
     let database: Database
     let keyVault: KeyVault
@@ -39,7 +42,7 @@ struct ProviderKeyResolver: Sendable {
 
 
     /// The key's project (refusing archived ones) and its usable provider keys.
-    func providers(for key: VirtualKey) async throws -> ProjectProviders {
+    func providers(for key: VirtualKey, routeAlias: String? = nil) async throws -> ProjectProviders {
         let logger = self.logger
         let projectID = key.projectID
         let found = try await database.withTenantTransaction(key.tenantScope) { connection in
@@ -47,7 +50,11 @@ struct ProviderKeyResolver: Sendable {
                 return nil as ProjectProviders?
             }
             let keys = try await ProviderKeyRepository(connection, logger: logger).list(projectID: projectID)
-            return ProjectProviders(project: project, keys: keys)
+            var route: RouteRecord?
+            if let routeAlias {
+                route = try await RouteRepository(connection, logger: logger).find(projectID: projectID, alias: routeAlias)
+            }
+            return ProjectProviders(project: project, keys: keys, route: route)
         }
         guard var providers = found else {
             throw GatewayError(.forbidden, .permission,
@@ -66,15 +73,56 @@ struct ProviderKeyResolver: Sendable {
         return providers
     }
 
-    /// Opens the credential for a chat completion with `model` (OpenAI only, for now).
-    func credential(for key: VirtualKey, model: String) async throws -> ProviderCredential {
-        let providers = try await providers(for: key)
-        guard let record = providers.preferredKey(for: .openai) else {
+    /// The candidates for a chat completion with `model`: the deployments of the project's
+    /// route named `model` (OpenAI ones for now), ordered by priority and the route's
+    /// strategy, without those cooling down; else the project's default OpenAI key.
+    func plan(for key: VirtualKey, model: String, health: DeploymentHealthTracker, now: Date = Date()) async throws -> UpstreamPlan {
+        let providers = try await providers(for: key, routeAlias: model)
+        guard let route = providers.route else {
+            guard let record = providers.preferredKey(for: .openai) else {
+                throw GatewayError(.notFound, .invalidRequest,
+                                   "the model '\(model)' is not available to project \(providers.project.name): it has no OpenAI provider key; add one with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider openai'",
+                                   param: "model", code: "model_not_found")
+            }
+            return UpstreamPlan(route: nil, targets: [UpstreamTarget(credential: try open(record, for: key), model: model)])
+        }
+        let usable = route.deployments.filter { deployment in
+            guard deployment.provider == .openai else {
+                logger.debug("route deployment skipped: provider not supported by the proxy yet",
+                             metadata: ["route": "\(route.alias)", "provider": "\(deployment.provider.rawValue)", "model": "\(deployment.model)"])
+                return false
+            }
+            guard providers.keys.contains(where: { $0.id == deployment.providerKeyID }) else {
+                logger.debug("route deployment skipped: its provider key is gone or not allowed",
+                             metadata: ["route": "\(route.alias)", "provider_key": "\(deployment.providerKeyID)"])
+                return false
+            }
+            return true
+        }
+        guard !usable.isEmpty else {
             throw GatewayError(.notFound, .invalidRequest,
-                               "the model '\(model)' is not available to project \(providers.project.name): it has no OpenAI provider key; add one with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider openai'",
+                               "route '\(route.alias)' of project \(providers.project.name) has no deployment the proxy can call yet (only OpenAI deployments with an allowed provider key are supported)",
                                param: "model", code: "model_not_found")
         }
-        return try open(record, for: key)
+        var generator = SystemRandomNumberGenerator()
+        let ordered = RouteOrdering.order(usable, strategy: route.strategy, latency: {
+            health.latency(.init(providerKeyID: $0.providerKeyID, model: $0.model))
+        }, using: &generator)
+        var targets: [UpstreamTarget] = []
+        var earliest: Date?
+        for deployment in ordered {
+            let healthKey = DeploymentHealthTracker.Key(providerKeyID: deployment.providerKeyID, model: deployment.model)
+            if let until = health.coolingUntil(healthKey, now: now) {
+                earliest = min(earliest ?? until, until)
+                continue
+            }
+            guard let record = providers.keys.first(where: { $0.id == deployment.providerKeyID }) else { continue }
+            targets.append(UpstreamTarget(
+                credential: try open(record, for: key), model: deployment.model, routeID: route.id,
+                deployment: "\(deployment.provider.rawValue):\(deployment.model)@\(record.name)",
+                timeout: deployment.timeoutMilliseconds.map { .milliseconds($0) }, healthKey: healthKey))
+        }
+        return UpstreamPlan(route: route, targets: targets, allCoolingUntil: targets.isEmpty ? earliest : nil)
     }
 
     func open(_ record: ProviderKeyRecord, for key: VirtualKey) throws -> ProviderCredential {

@@ -26,20 +26,82 @@ struct OpenAIChatUpstream: Sendable {
         "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
     ]
 
-    func respond(to body: ChatCompletionRequestBody, credential: ProviderCredential, call: UsageMeter.Call,
+    /// The result of one attempt: a response for the client, or a retryable failure to
+    /// fall back from (only when a later candidate may still be tried).
+    enum Attempt: Sendable {
+        case done(Response, failure: Failure?)
+        case fallBack(Failure)
+    }
+
+    struct Failure: Sendable {
+        var errorClass: UpstreamErrorClass
+        var status: Int?
+        var retryAfter: Double?
+    }
+
+    /// HTTP statuses worth trying another deployment for: 408, 429 and 5xx; never other 4xx.
+    static func isRetryable(status: Int) -> Bool {
+        status == 408 || status == 429 || status >= 500
+    }
+
+    func respond(to body: ChatCompletionRequestBody, plan: UpstreamPlan, health: DeploymentHealthTracker, call: UsageMeter.Call,
                  context: GatewayRequestContext) async throws -> Response {
-        var request = HTTPClientRequest(url: ProviderBaseURLs.normalized(configuration.providerBaseURLs.openAI) + "/chat/completions")
-        request.method = .POST
-        request.headers.add(name: "authorization", value: "Bearer \(credential.secret)")
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "accept", value: body.stream ? "text/event-stream" : "application/json")
-        request.headers.add(name: "user-agent", value: "llmlab-gateway")
-        request.headers.add(name: "x-llmlab-request-id", value: context.requestID)
-        request.body = .bytes(ByteBuffer(bytes: body.upstreamBody()))
+        var call = call
+        let overall = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
         do {
-            return body.stream
-                ? try await stream(request, body: body, call: call, context: context)
-                : try await complete(request, call: call, context: context)
+            if plan.targets.isEmpty, let route = plan.route {
+                let until = plan.allCoolingUntil ?? Date().addingTimeInterval(1)
+                let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
+                let when = until.formatted(.iso8601)
+                call.routeID = route.id
+                throw GatewayError(.serviceUnavailable, .api,
+                                   "every deployment of route '\(route.alias)' is cooling down after upstream failures; the proxy will retry it at \(when) (in \(seconds) s)",
+                                   code: "deployments_cooling_down", headers: [HTTPField.Name("retry-after")!: "\(seconds)"])
+            }
+            for (index, target) in plan.targets.enumerated() {
+                let canFallBack = index < plan.targets.count - 1
+                call.model = target.model
+                call.routeID = target.routeID
+                call.deployment = target.deployment
+                var deadline = overall
+                if let timeout = target.timeout { deadline = min(overall, NIODeadline.now() + TimeAmount(timeout)) }
+                let request = makeRequest(body, target: target, context: context)
+                let attemptStarted = ContinuousClock.now
+                let attempt: Attempt
+                do {
+                    attempt = body.stream
+                        ? try await stream(request, body: body, call: call, deadline: deadline, canFallBack: canFallBack, context: context)
+                        : try await complete(request, call: call, deadline: deadline, canFallBack: canFallBack, context: context)
+                } catch let error as GatewayError where error.code == "upstream_timeout" || error.code == "upstream_unreachable" {
+                    let errorClass: UpstreamErrorClass = error.code == "upstream_timeout" ? .timeout : .connection
+                    note(.init(errorClass: errorClass), target: target, call: call, health: health)
+                    if canFallBack && NIODeadline.now() < overall {
+                        context.logger.info("deployment failed; falling back to the next",
+                                            metadata: ["deployment": "\(target.deployment)", "error_class": "\(errorClass.rawValue)"])
+                        continue
+                    }
+                    throw error
+                }
+                switch attempt {
+                case .done(let response, let failure):
+                    if let failure {
+                        note(failure, target: target, call: call, health: health)
+                    } else if let key = target.healthKey {
+                        health.recordSuccess(key, tenant: call.key.tenantScope, latency: ContinuousClock.now - attemptStarted)
+                    }
+                    return response
+                case .fallBack(let failure):
+                    note(failure, target: target, call: call, health: health)
+                    context.logger.info("deployment failed; falling back to the next",
+                                        metadata: ["deployment": "\(target.deployment)", "error_class": "\(failure.errorClass.rawValue)",
+                                                   "upstream_status": "\(failure.status.map(String.init) ?? "")"])
+                    if NIODeadline.now() >= overall {
+                        throw GatewayError(.gatewayTimeout, .timeout, "no deployment answered within the proxy's upstream timeout",
+                                           code: "upstream_timeout")
+                    }
+                }
+            }
+            throw GatewayError(.badGateway, .upstream, "no deployment could serve the request", code: "upstream_unreachable")
         } catch let error as GatewayError {
             await meter.record(call, .init(status: Int(error.status.code), errorClass: error.code ?? error.kind.rawValue), logger: context.logger)
             throw error
@@ -49,11 +111,39 @@ struct OpenAIChatUpstream: Sendable {
         }
     }
 
+    /// Counts a retryable failure against a route deployment (cooldown, health).
+    private func note(_ failure: Failure, target: UpstreamTarget, call: UsageMeter.Call, health: DeploymentHealthTracker) {
+        guard let key = target.healthKey else { return }
+        health.recordFailure(key, tenant: call.key.tenantScope, errorClass: failure.errorClass.rawValue,
+                             retryAfter: failure.errorClass == .rateLimited ? failure.retryAfter : nil)
+    }
+
+    private func makeRequest(_ body: ChatCompletionRequestBody, target: UpstreamTarget, context: GatewayRequestContext) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: ProviderBaseURLs.normalized(configuration.providerBaseURLs.openAI) + "/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(target.credential.secret)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "accept", value: body.stream ? "text/event-stream" : "application/json")
+        request.headers.add(name: "user-agent", value: "llmlab-gateway")
+        request.headers.add(name: "x-llmlab-request-id", value: context.requestID)
+        request.body = .bytes(ByteBuffer(bytes: target.viaRoute ? body.upstreamBody(model: target.model) : body.upstreamBody()))
+        return request
+    }
+
+    /// A retryable failure described by an upstream response head, or `nil`.
+    private static func failure(of head: UpstreamHead) -> Failure? {
+        let status = Int(head.status)
+        guard isRetryable(status: status) else { return nil }
+        let retryAfter = head.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return Failure(errorClass: status == 408 ? .timeout : (UpstreamErrorClass.of(status: status) ?? .serverError),
+                       status: status, retryAfter: retryAfter)
+    }
+
     // MARK: Non-streaming
 
-    private func complete(_ request: HTTPClientRequest, call: UsageMeter.Call, context: GatewayRequestContext) async throws -> Response {
+    private func complete(_ request: HTTPClientRequest, call: UsageMeter.Call, deadline: NIODeadline, canFallBack: Bool,
+                          context: GatewayRequestContext) async throws -> Attempt {
         let client = self.client
-        let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
         let limit = configuration.maxUpstreamResponseBytes
         let logger = context.logger
         let (head, bytes) = try await callUpstream(context: context) {
@@ -62,6 +152,11 @@ struct OpenAIChatUpstream: Sendable {
             return (UpstreamHead(response), body)
         }
         let status = Int(head.status)
+        let failure = Self.failure(of: head)
+        if let failure, canFallBack {
+            if let errorClass = UpstreamErrorClass.of(status: status) { metrics.recordUpstreamError(provider: Self.provider, errorClass) }
+            return .fallBack(failure)
+        }
         var outcome = UsageMeter.Outcome(status: status)
         if let errorClass = UpstreamErrorClass.of(status: status) {
             metrics.recordUpstreamError(provider: Self.provider, errorClass)
@@ -86,15 +181,14 @@ struct OpenAIChatUpstream: Sendable {
         let event = await meter.record(call, outcome, logger: logger)
         var headers = head.forwardedFields(defaultContentType: "application/json")
         headers[GatewayHeaders.costUSD] = event.costUSD ?? "unpriced"
-        return Response(status: head.httpStatus, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        return .done(Response(status: head.httpStatus, headers: headers, body: ResponseBody(byteBuffer: bytes)), failure: failure)
     }
 
     // MARK: Streaming
 
-    private func stream(_ request: HTTPClientRequest, body: ChatCompletionRequestBody, call: UsageMeter.Call,
-                        context: GatewayRequestContext) async throws -> Response {
+    private func stream(_ request: HTTPClientRequest, body: ChatCompletionRequestBody, call: UsageMeter.Call, deadline: NIODeadline,
+                        canFallBack: Bool, context: GatewayRequestContext) async throws -> Attempt {
         let client = self.client
-        let deadline = NIODeadline.now() + TimeAmount(configuration.upstreamTimeout)
         let limit = configuration.maxUpstreamResponseBytes
         let logger = context.logger
         let response = try await callUpstream(context: context) {
@@ -102,17 +196,20 @@ struct OpenAIChatUpstream: Sendable {
         }
         let head = UpstreamHead(response)
         guard head.status == 200 else {
-            // An error before the stream started: pass OpenAI's JSON error through as is.
+            // An error before the stream started: fall back (nothing reached the client
+            // yet), or pass OpenAI's JSON error through as is.
             let errorClass = UpstreamErrorClass.of(status: Int(head.status))
             if let errorClass {
                 metrics.recordUpstreamError(provider: Self.provider, errorClass)
             }
             let bytes = try await callUpstream(context: context) { try await response.body.collect(upTo: limit) }
+            let failure = Self.failure(of: head)
+            if let failure, canFallBack { return .fallBack(failure) }
             await meter.record(call, .init(status: Int(head.status), errorClass: errorClass?.rawValue ?? "unexpected_status"), logger: logger)
             logger.info("upstream refused the stream; passing its answer through",
                         metadata: ["provider": "\(Self.provider)", "upstream_status": "\(head.status)"])
-            return Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
-                            body: ResponseBody(byteBuffer: bytes))
+            return .done(Response(status: head.httpStatus, headers: head.forwardedFields(defaultContentType: "application/json"),
+                                  body: ResponseBody(byteBuffer: bytes)), failure: failure)
         }
         var headers = head.forwardedFields(defaultContentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
@@ -120,7 +217,7 @@ struct OpenAIChatUpstream: Sendable {
         let strip = body.needsInjectedUsage
         let metrics = self.metrics
         let meter = self.meter
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return .done(Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let transfer = WriterTransfer(writer: writer)
             let progress = StreamProgress()
             do {
@@ -190,7 +287,7 @@ struct OpenAIChatUpstream: Sendable {
                 }
                 throw error
             }
-        })
+        }), failure: nil)
     }
 
     // MARK: Shared

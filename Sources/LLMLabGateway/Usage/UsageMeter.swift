@@ -24,6 +24,9 @@ struct UsageMeter: Sendable {
         var streamed: Bool
         /// The request's budget reservations and TPM entry, settled here with the real cost.
         var admission: AdmissionTicket? = nil
+        /// The route and deployment that served the call, when it came through a route.
+        var routeID: UUID? = nil
+        var deployment: String = ""
     }
 
     /// How a call ended.
@@ -67,7 +70,7 @@ struct UsageMeter: Sendable {
         let now = ContinuousClock.now
         let event = UsageEventRecord(
             tenantID: call.key.tenantID, requestID: call.requestID, occurredAt: call.startedAt, projectID: call.key.projectID,
-            apiKeyID: call.key.keyID, provider: call.provider.rawValue, model: call.model, responseModel: outcome.responseModel,
+            apiKeyID: call.key.keyID, routeID: call.routeID, deployment: call.deployment, provider: call.provider.rawValue, model: call.model, responseModel: outcome.responseModel,
             inputTokens: Int64(tokens.uncachedInput), cachedInputTokens: Int64(tokens.cacheRead),
             cacheWrite5mTokens: Int64(tokens.cacheWrite5m), cacheWrite1hTokens: Int64(tokens.cacheWrite1h),
             outputTokens: Int64(tokens.output), reasoningTokens: Int64(tokens.reasoning),

@@ -67,6 +67,15 @@ public struct RouteRepository: Sendable {
         return try await withDeployments(Self.decodeRoutes(rows)).first
     }
 
+    /// The project's route for `alias`, with its deployments; `nil` when there is none.
+    public func find(projectID: UUID, alias: String) async throws -> RouteRecord? {
+        let rows = try await connection.query("""
+            SELECT id, project_id, alias, strategy, created_at, updated_at FROM routes
+            WHERE project_id = \(projectID) AND alias = \(alias)
+            """, logger: logger)
+        return try await withDeployments(Self.decodeRoutes(rows)).first
+    }
+
     /// Ordered by (project, alias), keyset-paginated on that pair; `projectID` limits to one
     /// project.
     public func list(projectID: UUID?, limit: Int, after: (projectID: UUID, alias: String)?) async throws -> [RouteRecord] {

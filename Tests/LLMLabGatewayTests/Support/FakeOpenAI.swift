@@ -15,6 +15,7 @@ import Synchronization
 ///
 /// - `rate-limited`: 429 with `retry-after: 7`
 /// - `server-error`: 500
+/// - `bad-request`: 400
 /// - `slow-stream`: one chunk, then silence until the caller goes away (recorded)
 /// - `slow-completion` (not streaming): no answer until the caller goes away (recorded)
 /// - `broken-stream`: two chunks, then the connection drops mid-body
@@ -88,6 +89,10 @@ final class FakeOpenAI: Sendable {
         case "rate-limited":
             return Self.json(.tooManyRequests, headers: [HTTPField.Name("retry-after")!: "7", HTTPField.Name("x-ratelimit-remaining-requests")!: "0"], """
                 {"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-fake on requests per min (RPM): Limit 3, Used 3, Requested 1.","type":"requests","param":null,"code":"rate_limit_exceeded"}}
+                """)
+        case "bad-request":
+            return Self.json(.badRequest, """
+                {"error":{"message":"Invalid value for 'temperature'.","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}
                 """)
         case "server-error":
             return Self.json(.internalServerError, """
