@@ -81,19 +81,14 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Flag(help: "Include revoked keys.")
         var all = false
 
-        @Option(help: "Stop after this many keys.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
 
         func run() async throws {
             let includeRevoked = all
             let keys = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     let page = try await client.auth.listApiKeys(
                         .with {
                             $0.includeRevoked = includeRevoked

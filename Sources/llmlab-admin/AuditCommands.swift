@@ -24,6 +24,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         @OptionGroup var window: TimeWindowOptions
 
+        @OptionGroup var page: LimitOption
+
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -34,7 +36,7 @@ struct AuditCommand: AsyncParsableCommand {
                 if let until = window.until { $0.until = until.timestamp }
             }
             let events = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: window.limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     var request = base
                     request.pageToken = token
                     request.pageSize = size

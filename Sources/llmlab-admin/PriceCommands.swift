@@ -88,14 +88,9 @@ struct PriceCommand: AsyncParsableCommand {
         @Option(help: "Only this model's overrides.")
         var model: String?
 
-        @Option(help: "Stop after this many overrides.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
 
         func run() async throws {
             let base = Llmlab_V1_ListPriceOverridesRequest.with {
@@ -103,7 +98,7 @@ struct PriceCommand: AsyncParsableCommand {
                 $0.model = model ?? ""
             }
             let overrides = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     var request = base
                     request.pageToken = token
                     request.pageSize = size

@@ -45,19 +45,14 @@ struct ProjectCommand: AsyncParsableCommand {
         @Flag(help: "Include archived projects.")
         var all = false
 
-        @Option(help: "Stop after this many projects.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
 
         func run() async throws {
             let includeArchived = all
             let projects = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     let page = try await client.projects.listProjects(
                         .with {
                             $0.includeArchived = includeArchived

@@ -68,19 +68,14 @@ struct RouteCommand: AsyncParsableCommand {
         @Option(help: "Only this project's routes.")
         var project: String?
 
-        @Option(help: "Stop after this many routes.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
 
         func run() async throws {
             let projectID = project ?? ""
             let routes = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     let page = try await client.routes.listRoutes(
                         .with {
                             $0.projectID = projectID

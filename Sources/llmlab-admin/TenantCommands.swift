@@ -49,18 +49,13 @@ struct TenantCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tenants.")
 
-        @Option(help: "Stop after this many tenants.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
-
         func run() async throws {
             let tenants = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     let page = try await client.tenants.listTenants(
                         .with { $0.pageToken = token; $0.pageSize = size },
                         metadata: client.metadata, options: client.options)

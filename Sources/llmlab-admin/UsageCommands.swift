@@ -25,6 +25,8 @@ struct UsageCommand: AsyncParsableCommand {
 
         @OptionGroup var window: TimeWindowOptions
 
+        @OptionGroup var page: LimitOption
+
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -36,7 +38,7 @@ struct UsageCommand: AsyncParsableCommand {
                 if let until = window.until { $0.until = until.timestamp }
             }
             let events = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: window.limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     var request = base
                     request.pageToken = token
                     request.pageSize = size

@@ -41,18 +41,13 @@ struct UserCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the users of your tenant.")
 
-        @Option(help: "Stop after this many users.")
-        var limit: Int?
+        @OptionGroup var page: LimitOption
 
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        }
-
         func run() async throws {
             let users = try await global.withAuthenticatedClient { client in
-                try await Pager.collect(limit: limit) { token, size in
+                try await Pager.collect(limit: page.limit) { token, size in
                     let page = try await client.users.listUsers(
                         .with { $0.pageToken = token; $0.pageSize = size },
                         metadata: client.metadata, options: client.options)
