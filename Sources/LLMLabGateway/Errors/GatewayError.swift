@@ -124,6 +124,12 @@ extension GatewayError {
     static let databaseUnavailable = GatewayError(
         .serviceUnavailable, .api, "the proxy cannot reach its database right now; retry shortly", code: "database_unavailable")
 
+    /// A provider answer the proxy could not read as the provider documents it (502).
+    static func invalidUpstreamResponse(_ provider: String, _ detail: String) -> GatewayError {
+        GatewayError(.badGateway, .upstream, "the \(provider) response could not be read (\(detail)); retry, or report it if it persists",
+                     code: "upstream_invalid_response")
+    }
+
     static func bodyTooLarge(limit: Int?) -> GatewayError {
         let bound = limit.map { " of \($0) bytes" } ?? ""
         return GatewayError(.contentTooLarge, .invalidRequest,
