@@ -81,11 +81,14 @@ public struct Gateway: Sendable {
         let v1 = router.group("v1")
             .add(middleware: VirtualKeyMiddleware(authenticator: VirtualKeyAuthenticator(database: database, logger: logger)))
         v1.addRoutes(ModelsController(resolver: resolver).routes)
-        v1.addRoutes(ChatCompletionsController(
+        let pipeline = ProxyPipeline(
             resolver: resolver,
-            openAI: OpenAIChatUpstream(client: client, configuration: configuration, metrics: metrics,
+            exchange: UpstreamExchange(client: client, configuration: configuration, metrics: metrics,
                                        meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics)),
-            maxRequestBodyBytes: configuration.maxRequestBodyBytes, admission: admission, health: deploymentHealth).routes)
+            admission: admission, health: deploymentHealth, maxRequestBodyBytes: configuration.maxRequestBodyBytes)
+        v1.addRoutes(ChatCompletionsController(pipeline: pipeline).routes)
+        v1.addRoutes(MessagesController(pipeline: pipeline).routes)
+        v1.addRoutes(EmbeddingsController(pipeline: pipeline).routes)
         return router
     }
 }

@@ -32,6 +32,8 @@ public struct GatewayConfiguration: Sendable {
     public var usageSpoolDirectory: String = "./.llmlab/spool"
     /// Budget enforcement: estimates, refresh interval, reservation lifetime.
     public var budget = BudgetConfiguration()
+    /// Retries of one deployment before falling back to the next.
+    public var retry = RetryPolicy()
 
     public init() {}
 }
@@ -39,9 +41,16 @@ public struct GatewayConfiguration: Sendable {
 /// Base URLs of the provider APIs, without a trailing slash.
 public struct ProviderBaseURLs: Sendable {
     public static let openAIDefault = "https://api.openai.com/v1"
+    public static let anthropicDefault = "https://api.anthropic.com/v1"
+    public static let geminiDefault = "https://generativelanguage.googleapis.com/v1beta"
 
-    /// `LLMLAB_OPENAI_BASE_URL`; `/chat/completions` is appended.
+    /// `LLMLAB_OPENAI_BASE_URL`; `/chat/completions` and `/embeddings` are appended.
     public var openAI: String = openAIDefault
+    /// `LLMLAB_ANTHROPIC_BASE_URL`; `/messages` is appended.
+    public var anthropic: String = anthropicDefault
+    /// `LLMLAB_GEMINI_BASE_URL`; `/models/{model}:generateContent` and friends are appended.
+    public var gemini: String = geminiDefault
+    // Azure OpenAI has no global base URL: each key carries its resource endpoint.
 
     public init() {}
 
@@ -70,4 +79,33 @@ public struct BudgetConfiguration: Sendable {
     public var reservationLifetime: Duration = .seconds(1800)
 
     public init() {}
+}
+
+/// How the proxy retries a deployment that failed with a retryable error (408, 429, 5xx,
+/// Anthropic's 529, timeouts, connection errors) before trying the next one. Everything
+/// stays within the request's overall deadline (``GatewayConfiguration/upstreamTimeout``).
+public struct RetryPolicy: Sendable {
+    /// Further attempts on the same deployment (0 = fall back at once).
+    public var maxRetries: Int = 1
+    /// Backoff before the first retry; doubles each retry, with jitter (half fixed, half random).
+    public var initialBackoff: Duration = .milliseconds(250)
+    public var maxBackoff: Duration = .seconds(8)
+    /// A provider's `retry-after` (or `retry-after-ms`) is honoured up to this; a longer
+    /// wait skips the same-deployment retry and falls back (or answers) at once.
+    public var maxRetryAfter: Duration = .seconds(20)
+
+    public init() {}
+
+    /// The wait before retry number `retry` (0-based), or `nil` when the provider asked
+    /// for longer than ``maxRetryAfter``.
+    func delay(retry: Int, retryAfter: Double?, random: Double = Double.random(in: 0...1)) -> Duration? {
+        if let retryAfter {
+            let asked = Duration.milliseconds(Int64((max(0, retryAfter) * 1000).rounded(.up)))
+            return asked <= maxRetryAfter ? asked : nil
+        }
+        var base = initialBackoff
+        for _ in 0..<min(retry, 30) { base = min(maxBackoff, base * 2) }
+        base = min(maxBackoff, base)
+        return base / 2 + (base / 2) * random
+    }
 }

@@ -63,12 +63,14 @@ struct AuthenticationTests {
                 _ = try await TenantRepository(connection, logger: GatewayHarness.logger)
                     .setStatus(id: harness.tenantID, .suspended, reason: "unpaid invoice")
             }
+            harness.configurationChanged()
             let refused = try await harness.chat(GatewayHarness.chatBody())
             #expect(refused.status == 403)
             #expect(refused.error["code"] as? String == "tenant_suspended")
             try await harness.database.database.withControlTransaction { connection in
                 _ = try await TenantRepository(connection, logger: GatewayHarness.logger).setStatus(id: harness.tenantID, .active, reason: "")
             }
+            harness.configurationChanged()
             #expect(try await harness.chat(GatewayHarness.chatBody()).status == 200)
         }
     }

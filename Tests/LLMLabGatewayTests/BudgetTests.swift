@@ -29,6 +29,7 @@ struct BudgetTests {
             _ = try await ProjectRepository(connection, logger: GatewayHarness.logger).update(
                 id: projectID, name: nil, budget: .some(try budget.map { try USDAmount.parse($0, field: "budget") }), allowedProviders: nil)
         }
+        harness.configurationChanged()
     }
 
     static func makeKey(_ harness: GatewayHarness, name: String, limits: ApiKeyLimits) async throws -> String {

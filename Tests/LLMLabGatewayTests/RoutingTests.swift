@@ -17,6 +17,7 @@ struct RoutingTests {
     static func setRoute(_ harness: GatewayHarness, alias: String = "smart", strategy: RouteStrategy = .weighted,
                          timeouts: [String: Int] = [:], _ deployments: [(String, Int)]) async throws -> RouteRecord {
         let projectID = harness.projectID
+        defer { harness.configurationChanged() }
         return try await harness.database.database.withTenantTransaction(TenantScope(tenantID: harness.tenantID)) { connection in
             let key = try #require(try await ProviderKeyRepository(connection, logger: GatewayHarness.logger).list(projectID: projectID).first)
             return try await RouteRepository(connection, logger: GatewayHarness.logger).set(
@@ -81,7 +82,9 @@ struct RoutingTests {
             let reply = try await harness.chat(GatewayHarness.chatBody(model: "smart"))
             #expect(reply.status == 200)
             #expect(reply.json["id"] as? String == FakeOpenAI.completionID)
-            #expect(Self.models(harness) == ["server-error", "rate-limited", "gpt-4o-mini"])
+            // The 500 is retried once on its deployment; the 429's retry-after (7 s) is longer
+            // than the proxy waits (1 s in the harness), so it falls back at once.
+            #expect(Self.models(harness) == ["server-error", "server-error", "rate-limited", "gpt-4o-mini"])
             await harness.gateway.usageWriter.flush()
             let event = try #require(try await UsageTests.events(harness).first)
             #expect(event.routeID == route.id)
@@ -97,7 +100,7 @@ struct RoutingTests {
             try await Self.setRoute(harness, timeouts: ["slow-completion": 300], [("slow-completion", 0), ("gpt-4o-mini", 1)])
             let reply = try await harness.chat(GatewayHarness.chatBody(model: "smart"))
             #expect(reply.status == 200)
-            #expect(Self.models(harness) == ["slow-completion", "gpt-4o-mini"])
+            #expect(Self.models(harness) == ["slow-completion", "slow-completion", "gpt-4o-mini"])
         }
     }
 
@@ -170,7 +173,34 @@ struct RoutingTests {
                 .filter { !$0.contains(#""choices":[]"#) }
                 .map { String($0.dropLast(2)) }
             #expect(events == expected)
-            #expect(Self.models(harness) == ["server-error", "gpt-4o-mini"])
+            #expect(Self.models(harness) == ["server-error", "server-error", "gpt-4o-mini"])
+        }
+    }
+
+    @Test("a failed attempt is retried on the same deployment after the provider's retry-after-ms; the client sees only the success")
+    func retriesSameDeployment() async throws {
+        try await GatewayHarness.with { harness in
+            harness.fake.failNext(1)
+            let started = ContinuousClock.now
+            let reply = try await harness.chat(GatewayHarness.chatBody(model: "gpt-4o-mini"))
+            #expect(reply.status == 200)
+            #expect(Self.models(harness) == ["gpt-4o-mini", "gpt-4o-mini"])
+            #expect(ContinuousClock.now - started >= .milliseconds(FakeOpenAI.failureRetryAfterMilliseconds))
+            await harness.gateway.usageWriter.flush()
+            let events = try await UsageTests.events(harness)
+            #expect(events.count == 1)
+            #expect(events.first?.status == 200)
+        }
+    }
+
+    @Test("retries stop after the policy's limit: the provider's last error reaches the client")
+    func retryLimit() async throws {
+        try await GatewayHarness.with { harness in
+            harness.fake.failNext(5)
+            let reply = try await harness.chat(GatewayHarness.chatBody(model: "gpt-4o-mini"))
+            #expect(reply.status == 503)
+            #expect(reply.error["type"] as? String == "server_error")
+            #expect(Self.models(harness).count == 2)
         }
     }
 }

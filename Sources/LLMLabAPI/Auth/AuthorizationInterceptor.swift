@@ -42,6 +42,9 @@ public struct AuthorizationInterceptor: ServerInterceptor {
             var response = try await CallContext.$current.withValue(bound) {
                 try await next(request, context)
             }
+            // Unary handlers have finished (and committed) here: let the proxy's caches
+            // of keys, projects and routes reload after anything that may have changed them.
+            if !Self.isReadOnly(method) { database.changes.bump() }
             // Streaming bodies run later, in the producer: bind the context and map errors there too.
             if case .success(var contents) = response.accepted {
                 let producer = contents.producer
@@ -107,6 +110,13 @@ public struct AuthorizationInterceptor: ServerInterceptor {
             }
             return "role \(principal.role?.rawValue ?? "none") may not do this (needs \(permission.rawValue))"
         }
+    }
+
+    /// Methods that change nothing the proxy caches (reads, health, sessions).
+    static func isReadOnly(_ method: String) -> Bool {
+        let name = method.split(separator: "/").last.map(String.init) ?? method
+        return ["List", "Get", "Check", "Watch", "Verify", "WhoAmI", "Login", "Logout", "Query", "Explain"]
+            .contains { name.hasPrefix($0) }
     }
 
     /// `authorization: Bearer <token>`; the scheme is case-insensitive.

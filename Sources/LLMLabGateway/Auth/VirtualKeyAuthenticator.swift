@@ -9,9 +9,29 @@ import Logging
 /// error the official SDKs understand: 401 (`AuthenticationError`) when the key is missing,
 /// malformed, unknown, revoked or expired; 403 (`PermissionDeniedError`) when it is valid
 /// but may not use the proxy. Only the key's SHA-256 is looked up; the key is never logged.
+///
+/// Lookups are cached by the key's hash (``ConfigurationCache``): a known key for
+/// ``acceptedTTL``, an unknown one for ``refusedTTL``; revoking a key, suspending a tenant
+/// or changing limits through this server applies to the next request.
 struct VirtualKeyAuthenticator: Sendable {
     let database: Database
     let logger: Logger
+    let cache: ConfigurationCache<String, Lookup>
+
+    static let acceptedTTL: Duration = .seconds(10)
+    static let refusedTTL: Duration = .seconds(2)
+
+    init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+        self.cache = ConfigurationCache(changes: database.changes)
+    }
+
+    /// What the database said about a key hash.
+    enum Lookup: Sendable {
+        case found(ApiKeyRecord, TenantRecord)
+        case unknown
+    }
 
     /// The bearer secret from `Authorization: Bearer …` or `x-api-key: …`.
     static func credential(authorization: String?, apiKey: String?) -> String? {
@@ -41,14 +61,8 @@ struct VirtualKeyAuthenticator: Sendable {
                                code: "invalid_api_key")
         }
         let hash = SecretToken.sha256Hex(credential)
-        let logger = self.logger
-        let found = try await database.withControlTransaction { connection in
-            let keys = ApiKeyRepository(connection, logger: logger)
-            guard let found = try await keys.findUsable(secretHash: hash) else { return nil as (ApiKeyRecord, TenantRecord)? }
-            try await keys.touch(id: found.key.id)
-            return (found.key, found.tenant)
-        }
-        guard let (key, tenant) = found else {
+        let lookup = try await lookUp(hash: hash)
+        guard case .found(let key, let tenant) = lookup, key.expiresAt.map({ $0 > Date() }) ?? true else {
             throw GatewayError(.unauthorized, .authentication,
                                "the API key is unknown, revoked or expired; create a new one with 'llmlab-admin apikey create'",
                                code: "invalid_api_key")
@@ -71,5 +85,22 @@ struct VirtualKeyAuthenticator: Sendable {
         return VirtualKey(
             keyID: key.id, keyName: key.name, tenantID: tenant.id, tenantSlug: tenant.slug, projectID: projectID,
             role: key.role, scopes: Set(key.scopes), limits: key.limits, wrappedDataKey: tenant.wrappedDataKey)
+    }
+
+    /// The key and its tenant, from the cache or the database (which then also records the
+    /// key's use: `last_used_at` is as fresh as the cache's time to live).
+    private func lookUp(hash: String) async throws -> Lookup {
+        let logger = self.logger
+        let database = self.database
+        return try await cache.value(for: hash) {
+            let found = try await database.withControlTransaction { connection in
+                let keys = ApiKeyRepository(connection, logger: logger)
+                guard let found = try await keys.findUsable(secretHash: hash) else { return nil as (ApiKeyRecord, TenantRecord)? }
+                try await keys.touch(id: found.key.id)
+                return (found.key, found.tenant)
+            }
+            guard let (key, tenant) = found else { return (.unknown, Self.refusedTTL) }
+            return (.found(key, tenant), Self.acceptedTTL)
+        }
     }
 }

@@ -57,6 +57,15 @@ final class RequestAdmission: Sendable {
                               unknownModelReserve: configuration.unknownModelReserveUSD)
     }
 
+    /// The largest of exact decimal amounts (text), "0" for none.
+    static func largest(_ amounts: [String]) -> String {
+        var best = USDCost.zero
+        for amount in amounts {
+            if let value = try? USDCost.parse(amount, field: "cost"), value > best { best = value }
+        }
+        return best.description
+    }
+
     static func worstCase(_ estimate: Estimate, provider: Provider, model: String, at time: Date, overrides: [PriceOverride],
                           unknownModelReserve: String) -> String {
         let usage = TokenUsage(uncachedInput: estimate.promptTokens, output: estimate.maxOutputTokens)
@@ -69,11 +78,22 @@ final class RequestAdmission: Sendable {
     /// Admits the request or throws the 429 that says why. The returned ticket must be
     /// settled (the usage meter does it; error paths before the upstream call release it).
     func admit(key: VirtualKey, provider: Provider, model: String, estimate: Estimate, at time: Date) async throws -> AdmissionTicket {
+        try await admit(key: key, candidates: [(provider, model)], estimate: estimate, at: time)
+    }
+
+    /// ``admit(key:provider:model:estimate:at:)`` for a call that may be served by any of
+    /// `candidates` (a route's deployments): reserves the most expensive one's worst case.
+    func admit(key: VirtualKey, candidates: [(provider: Provider, model: String)], estimate: Estimate,
+               at time: Date) async throws -> AdmissionTicket {
         let tpmEntry = try rateLimiter.admit(
             keyID: key.keyID, keyName: key.keyName, rpm: key.limits.rpm, tpm: key.limits.tpm,
             estimatedTokens: estimate.promptTokens + (estimate.requestedMaxOutput ?? 0))
         let ticket = AdmissionTicket(keyID: key.keyID, tpmEntry: tpmEntry, rateLimiter: rateLimiter)
-        let cost = await worstCase(estimate, provider: provider, model: model, tenantID: key.tenantID, at: time)
+        let overrides = await self.overrides.overrides(tenantID: key.tenantID)
+        let cost = Self.largest(candidates.map {
+            Self.worstCase(estimate, provider: $0.provider, model: $0.model, at: time, overrides: overrides,
+                           unknownModelReserve: configuration.unknownModelReserveUSD)
+        })
         do {
             let project = projectLedger(key)
             try await reserve(on: project, cost: cost, keyLimit: nil, ticket: ticket, what: .project)

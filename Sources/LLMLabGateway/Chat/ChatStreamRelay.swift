@@ -13,6 +13,8 @@ struct ChatStreamRelay {
     /// The `model` the first chunk that names one reports.
     private(set) var responseModel = ""
     private(set) var sawDone = false
+    /// The provider sent an error event (`data: {"error": …}`) inside the stream.
+    private(set) var sawError = false
     /// Events forwarded so far.
     private(set) var forwardedEvents = 0
 
@@ -47,6 +49,7 @@ struct ChatStreamRelay {
         guard let document = try? JSONScanner.document(bytes), document.kind == .object,
               let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes)
         else { return true }
+        if members.contains(where: { $0.key == "error" }) { sawError = true }
         if responseModel.isEmpty, let model = members.last(where: { $0.key == "model" }), model.kind == .string {
             responseModel = (try? JSONScanner.string(at: model.value, in: bytes)) ?? ""
         }

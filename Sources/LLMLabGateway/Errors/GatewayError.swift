@@ -57,14 +57,47 @@ public struct GatewayError: Error, HTTPResponseError, Sendable, CustomStringConv
         """
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        response()
+    /// The same error in Anthropic's shape (`{"type":"error","error":{"type","message"}}`),
+    /// for clients of `/v1/messages`; the type follows the status as Anthropic's does.
+    public var anthropicBody: String {
+        #"{"type":"error","error":{"type":\#(Self.quoted(anthropicType)),"message":\#(Self.quoted(message))}}"#
     }
 
-    func response() -> Response {
+    var anthropicType: String {
+        switch status.code {
+        case 400, 422: "invalid_request_error"
+        case 401: "authentication_error"
+        case 402: "billing_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 413: "request_too_large"
+        case 429: "rate_limit_error"
+        case 503, 529: "overloaded_error"
+        case 504: "timeout_error"
+        default: "api_error"
+        }
+    }
+
+    /// Which API's error shape a client expects.
+    enum Format: Sendable {
+        case openAI
+        case anthropic
+
+        /// Anthropic's for `/v1/messages`, OpenAI's everywhere else.
+        static func forPath(_ path: String) -> Format {
+            path.hasPrefix("/v1/messages") ? .anthropic : .openAI
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(format: .forPath(request.uri.path))
+    }
+
+    func response(format: Format = .openAI) -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        let text = format == .anthropic ? anthropicBody : body
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// `text` as a JSON string literal.
@@ -97,7 +130,7 @@ extension GatewayError {
         case let error as HTTPError:
             switch error.status {
             case .notFound:
-                return GatewayError(.notFound, .notFound, "no such route; the proxy serves /v1/chat/completions, /v1/models, /healthz and /metrics", code: "unknown_url")
+                return GatewayError(.notFound, .notFound, "no such route; the proxy serves POST /v1/chat/completions, /v1/messages and /v1/embeddings, GET /v1/models, /healthz and /metrics", code: "unknown_url")
             case .contentTooLarge:
                 return .bodyTooLarge(limit: nil)
             default:

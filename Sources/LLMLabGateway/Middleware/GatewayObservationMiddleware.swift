@@ -30,7 +30,7 @@ struct GatewayObservationMiddleware: RouterMiddleware {
             } else {
                 context.logger.debug("request refused", metadata: ["status": "\(answer.status.code)", "error": "\(answer)"])
             }
-            response = answer.response()
+            response = answer.response(format: .forPath(request.uri.path))
         }
         response.headers[GatewayHeaders.requestID] = context.requestID
 

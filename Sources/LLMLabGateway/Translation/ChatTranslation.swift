@@ -6,6 +6,9 @@ import LLMLabCore
 ///
 /// Implementations are pure: bytes in, bytes out, no I/O, so every shape is unit-tested.
 protocol ChatTranslation: Sendable {
+    /// The provider speaks the client's API: the engine sends the client's own bytes (model
+    /// substituted) instead of calling ``translateRequest(_:model:stream:)``. Default `false`.
+    var passesRequestThrough: Bool { get }
     /// The provider's request body for the client's `body` (already checked to be a JSON
     /// object with the client API's required members). `model` is the provider model to
     /// call (route deployments substitute it). Throws a ``GatewayError`` naming the field

@@ -3,8 +3,8 @@ import LLMLabCore
 import LLMLabStore
 import Logging
 
-/// Prices each proxied call and queues its usage event: OpenAI's `usage` normalised into
-/// token classes (``OpenAIChatCompletionUsage/normalized()``), priced by ``CostCalculator``
+/// Prices each proxied call and queues its usage event: the provider's usage, normalised
+/// into token classes by the call's translation, priced by ``CostCalculator``
 /// with the model the response reports, the request's start time and the tenant's price
 /// overrides. A call that cannot be priced is recorded unpriced with the reason.
 struct UsageMeter: Sendable {
@@ -34,7 +34,10 @@ struct UsageMeter: Sendable {
         var status: Int
         var errorClass: String = ""
         var responseModel: String = ""
-        var usage: ChatCompletionUsage?
+        /// The provider's usage, normalised into billing classes.
+        var usage: TokenUsage?
+        /// Why the usage could not be read, when the provider sent it malformed.
+        var usageProblem: String?
         var firstByteAt: ContinuousClock.Instant?
     }
 
@@ -48,11 +51,9 @@ struct UsageMeter: Sendable {
         var cost: USDCost?
         var unpricedReason = ""
         if let usage = outcome.usage {
-            do {
-                tokens = try usage.openAI.normalized()
-            } catch {
-                unpricedReason = "invalid_usage: \(error)"
-            }
+            tokens = usage
+        } else if let problem = outcome.usageProblem {
+            unpricedReason = problem
         } else if outcome.status < 400 {
             unpricedReason = "no_usage: the provider's response carried no usage to price"
         }
@@ -90,15 +91,5 @@ struct UsageMeter: Sendable {
     static func milliseconds(_ duration: Duration) -> Int32 {
         let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(0, ms))
-    }
-}
-
-extension ChatCompletionUsage {
-    /// The same counts in the pricing library's wire type.
-    var openAI: OpenAIChatCompletionUsage {
-        OpenAIChatCompletionUsage(
-            promptTokens: promptTokens, completionTokens: completionTokens,
-            promptTokensDetails: .init(cachedTokens: cachedTokens),
-            completionTokensDetails: .init(reasoningTokens: reasoningTokens))
     }
 }

@@ -13,6 +13,8 @@ public import ServiceLifecycle
 public final class Database: Sendable, Service {
     public let client: PostgresClient
     public let configuration: DatabaseConfiguration
+    /// Bumped after configuration changes, so in-process caches reload (``ChangeSignal``).
+    public let changes = ChangeSignal()
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger) {

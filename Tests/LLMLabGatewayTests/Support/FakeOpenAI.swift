@@ -26,6 +26,10 @@ final class FakeOpenAI: Sendable {
     struct Received: Sendable {
         var path: String
         var authorization: String?
+        /// Azure OpenAI's `api-key` header.
+        var apiKey: String? = nil
+        /// The query string (Azure's `api-version`).
+        var query: String = ""
         var body: [UInt8]
         var json: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:]
@@ -34,6 +38,7 @@ final class FakeOpenAI: Sendable {
 
     private struct State {
         var received: [Received] = []
+        var failuresLeft = 0
         var lastChunkSentAt: ContinuousClock.Instant?
         var abandonedCalls = 0
         var usageJSON: String?
@@ -52,6 +57,10 @@ final class FakeOpenAI: Sendable {
     /// Slow calls whose caller went away before they ended.
     var abandonedCalls: Int { state.withLock { $0.abandonedCalls } }
 
+    /// The next `count` calls answer 503 with `retry-after-ms` (whatever the model).
+    func failNext(_ count: Int) { state.withLock { $0.failuresLeft = count } }
+    static let failureRetryAfterMilliseconds = 40
+
     /// Replaces the `usage` object every later completion reports.
     func setUsage(_ json: String) { state.withLock { $0.usageJSON = json } }
     /// Reports the requested model with this suffix (e.g. a snapshot date), as OpenAI does.
@@ -68,6 +77,15 @@ final class FakeOpenAI: Sendable {
         router.post("v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
         }
+        // Azure OpenAI: the deployment in the path (api-version in the query), or the v1 API.
+        router.post("openai/deployments/{deployment}/chat/completions") { request, context in
+            try await self.chatCompletions(request, context: context, deployment: context.parameters.get("deployment"))
+        }
+        router.post("openai/v1/chat/completions") { request, context in
+            try await self.chatCompletions(request, context: context)
+        }
+        router.post("v1/embeddings") { request, context in try await self.embeddings(request) }
+        router.post("openai/deployments/{deployment}/embeddings") { request, context in try await self.embeddings(request) }
         var logger = Logger(label: "fake-openai")
         logger.logLevel = .critical
         return Application(
@@ -77,14 +95,41 @@ final class FakeOpenAI: Sendable {
             logger: logger)
     }
 
-    private func chatCompletions(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        var request = request
+    /// Collects the body (in `request`, so later `consume…` calls see it collected) and records the call.
+    private func record(_ request: inout Request) async throws -> Received {
         let body = Array(try await request.collectBody(upTo: 16 * 1024 * 1024).readableBytesView)
-        let received = Received(path: request.uri.path, authorization: request.headers[.authorization], body: body)
+        let received = Received(path: request.uri.path, authorization: request.headers[.authorization],
+                                apiKey: request.headers[HTTPField.Name("api-key")!], query: request.uri.query ?? "", body: body)
         state.withLock { $0.received.append(received) }
+        return received
+    }
+
+    static let embeddingUsage = #"{"prompt_tokens":8,"total_tokens":8}"#
+
+    private func embeddings(_ request: Request) async throws -> Response {
+        var request = request
+        let received = try await record(&request)
+        let model = received.json["model"] as? String ?? "text-embedding-3-small"
+        return Self.json(.ok, """
+            {"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0023,-0.0093,0.0157]}],            "model":"\(model)","usage":\(Self.embeddingUsage)}
+            """)
+    }
+
+    private func chatCompletions(_ request: Request, context: BasicRequestContext, deployment: String? = nil) async throws -> Response {
+        var request = request
+        let received = try await record(&request)
         let json = received.json
-        let model = json["model"] as? String ?? ""
-        let (usage, reported) = state.withLock { ($0.usageJSON ?? Self.usageJSON, model + $0.modelSuffix) }
+        let model = deployment ?? json["model"] as? String ?? ""
+        let (usage, reported, fail) = state.withLock { state in
+            let fail = state.failuresLeft > 0
+            if fail { state.failuresLeft -= 1 }
+            return (state.usageJSON ?? Self.usageJSON, model + state.modelSuffix, fail)
+        }
+        if fail {
+            return Self.json(.serviceUnavailable, headers: [HTTPField.Name("retry-after-ms")!: "\(Self.failureRetryAfterMilliseconds)"], """
+                {"error":{"message":"The engine is currently overloaded, please try again later.","type":"server_error","param":null,"code":null}}
+                """)
+        }
         switch model {
         case "rate-limited":
             return Self.json(.tooManyRequests, headers: [HTTPField.Name("retry-after")!: "7", HTTPField.Name("x-ratelimit-remaining-requests")!: "0"], """

@@ -80,6 +80,10 @@ struct GatewayHarness: Sendable {
                 configuration.port = 0
                 configuration.providerBaseURLs.openAI = "http://127.0.0.1:\(upstreamPort)/v1/"
                 configuration.healthCheckTimeout = .seconds(2)
+                // One same-deployment retry, quickly; the fakes' `retry-after: 7` is longer than
+                // the proxy waits here, so a 429 is answered (or fallen back from) at once.
+                configuration.retry.initialBackoff = .milliseconds(10)
+                configuration.retry.maxRetryAfter = .seconds(1)
                 configuration.usageSpoolDirectory = FileManager.default.temporaryDirectory
                     .appendingPathComponent("llmlab-spool-\(UUID().uuidString)").path
                 configure(&configuration)
@@ -115,6 +119,12 @@ struct GatewayHarness: Sendable {
 
     /// Lets the proxy's database role connect, or refuses it and ends its connections
     /// (as an administrator), to test behaviour while the database is unreachable.
+    /// Tells the proxy's caches that configuration changed behind its back (the control
+    /// plane does this after every mutating call).
+    func configurationChanged() {
+        database.database.changes.bump()
+    }
+
     func setDatabaseReachable(_ reachable: Bool) async throws {
         let name = database.name
         try await database.adminConfiguration.withStandaloneConnection(logger: Self.logger) { connection in

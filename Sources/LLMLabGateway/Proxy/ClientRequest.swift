@@ -1,0 +1,63 @@
+import LLMLabCore
+
+/// A client's proxy request as the upstream engine needs it, whatever API the client
+/// called: enough to route, meter and build each attempt's upstream body.
+struct ClientRequest: Sendable {
+    /// The API the client called on the proxy.
+    enum API: Sendable {
+        /// `POST /v1/chat/completions` (OpenAI).
+        case chatCompletions
+        /// `POST /v1/messages` (Anthropic).
+        case messages
+        /// `POST /v1/embeddings` (OpenAI).
+        case embeddings
+    }
+
+    var api: API
+    var model: String
+    var stream: Bool
+    /// OpenAI chat: the client asked for the stream's usage chunk.
+    var includeUsage: Bool
+    /// The client's body, as received.
+    var bytes: [UInt8]
+    /// Client headers a provider speaking the client's API should see (Anthropic's
+    /// `anthropic-version` and `anthropic-beta` on `/v1/messages`).
+    var passHeaders: [(String, String)] = []
+    /// The client's body with `model` substituted (and, for OpenAI chat streams, the usage
+    /// request injected): the upstream body for a provider that speaks the client's API.
+    var passthroughBody: @Sendable (_ model: String) -> [UInt8]
+
+    var operation: ProviderEndpoint.Operation { api == .embeddings ? .embed : .generate }
+
+    /// How this client's API reaches `provider`.
+    func translation(for provider: Provider) -> any ChatTranslation {
+        switch (api, provider) {
+        case (.chatCompletions, .openai), (.chatCompletions, .azureOpenAI):
+            OpenAIChatPassthrough()
+        case (.chatCompletions, .anthropic):
+            AnthropicChatTranslation()
+        case (.chatCompletions, .gemini):
+            GeminiChatTranslation()
+        case (.messages, .anthropic):
+            AnthropicMessagesPassthrough()
+        case (.messages, .openai), (.messages, .azureOpenAI):
+            MessagesToOpenAIChatTranslation()
+        case (.messages, .gemini):
+            ChainedTranslation(outer: MessagesToOpenAIChatTranslation(), inner: GeminiChatTranslation())
+        case (.embeddings, .openai), (.embeddings, .azureOpenAI), (.embeddings, .anthropic):
+            // Anthropic is refused when its URL is built (it has no embeddings API).
+            OpenAIEmbeddingsPassthrough()
+        case (.embeddings, .gemini):
+            GeminiEmbeddingsTranslation()
+        }
+    }
+
+    /// An error event inside a stream that already started, in the client's API: what the
+    /// SDKs raise on.
+    func streamErrorEvent(_ error: GatewayError) -> [UInt8] {
+        switch api {
+        case .messages: Array("event: error\ndata: \(error.anthropicBody)\n\n".utf8)
+        case .chatCompletions, .embeddings: Array("data: \(error.body)\n\n".utf8)
+        }
+    }
+}
