@@ -1,4 +1,6 @@
 public import Hummingbird
+import HummingbirdTLS
+import NIOSSL
 import HummingbirdCore
 public import LLMLabSecurity
 public import LLMLabStore
@@ -48,24 +50,35 @@ public struct Gateway: Sendable {
     ///
     /// - Parameter onServerRunning: called with the bound port once the listener is up
     ///   (useful with port 0).
-    public func buildApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    public func buildApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
         -> some ApplicationProtocol
     {
-        let client = UpstreamClient(configuration: configuration)
         let logger = self.logger
         let configuration = self.configuration
+        var server: HTTPServerBuilder = .http1(configuration: .init(
+            additionalChannelHandlers: [self.connections.makeHandler()],
+            idleTimeout: .init(configuration.idleTimeout)))
+        if let tls = configuration.tls {
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+                let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+                server = try .tls(server, tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            } catch {
+                throw GatewayStartupError("the HTTP listener's TLS certificate (\(tls.certificateChain)) or key (\(tls.privateKey)) could not be loaded: \(error)")
+            }
+        }
+        let client = UpstreamClient(configuration: configuration)
         return Application(
             router: buildRouter(client: client),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [self.connections.makeHandler()],
-                idleTimeout: .init(configuration.idleTimeout))),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [UpstreamClientService(client: client, logger: logger),
                        DeploymentHealthFlusher(tracker: deploymentHealth, database: database,
                                                interval: configuration.deploymentHealthFlushInterval, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                logger.info("HTTP proxy listening", metadata: ["address": "\(configuration.host):\(port)"])
+                logger.info("HTTP proxy listening", metadata: ["address": "\(configuration.host):\(port)",
+                                                              "scheme": "\(configuration.tls == nil ? "http" : "https")"])
                 await onServerRunning(port)
             },
             logger: logger)
@@ -91,4 +104,10 @@ public struct Gateway: Sendable {
         v1.addRoutes(EmbeddingsController(pipeline: pipeline).routes)
         return router
     }
+}
+
+/// The HTTP listener could not be set up (e.g. its TLS files are unreadable).
+public struct GatewayStartupError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -7,6 +7,8 @@ public struct GatewayConfiguration: Sendable {
     /// Listen address; port 0 picks a free port (tests).
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
+    /// TLS on the listener: PEM certificate chain and private key files; `nil` = plaintext.
+    public var tls: TLSFiles?
     /// Larger request bodies are refused with 413 before anything else happens.
     public var maxRequestBodyBytes: Int = defaultMaxRequestBodyBytes
     /// Upstream response bodies (non-streaming) larger than this are refused with 502.
@@ -107,5 +109,16 @@ public struct RetryPolicy: Sendable {
         for _ in 0..<min(retry, 30) { base = min(maxBackoff, base * 2) }
         base = min(maxBackoff, base)
         return base / 2 + (base / 2) * random
+    }
+}
+
+/// A certificate chain and its private key, as PEM files.
+public struct TLSFiles: Sendable {
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
     }
 }

@@ -43,7 +43,10 @@ struct LLMLabServerCommand: AsyncParsableCommand {
               --home, LLMLAB_HOME: state directory (./.llmlab)
               --grpc-address, LLMLAB_GRPC_ADDRESS: listen address (127.0.0.1:7443)
               --http-address, LLMLAB_HTTP_ADDRESS: proxy, /healthz, /metrics (127.0.0.1:8080)
+              --http-tls, LLMLAB_HTTP_TLS=1: TLS on the HTTP listener (gRPC's certificate)
               --openai-base-url, LLMLAB_OPENAI_BASE_URL: OpenAI API root (https://api.openai.com/v1)
+              --anthropic-base-url, LLMLAB_ANTHROPIC_BASE_URL: (https://api.anthropic.com/v1)
+              --gemini-base-url, LLMLAB_GEMINI_BASE_URL: (https://generativelanguage.googleapis.com/v1beta)
               --upstream-timeout, LLMLAB_UPSTREAM_TIMEOUT: seconds to first byte / of silence (600)
               --max-request-bytes, LLMLAB_MAX_REQUEST_BYTES: proxy request body limit (4194304)
               --database-url, LLMLAB_DATABASE_URL: external PostgreSQL (embedded)
@@ -68,11 +71,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "gRPC listen address host:port. Env: LLMLAB_GRPC_ADDRESS. Default: 127.0.0.1:7443")
     var grpcAddress: String?
 
-    @Option(help: "HTTP listen address host:port for the OpenAI-compatible proxy, /healthz and /metrics (plaintext). Env: LLMLAB_HTTP_ADDRESS. Default: 127.0.0.1:8080")
+    @Option(help: "HTTP listen address host:port for the OpenAI/Anthropic-compatible proxy, /healthz and /metrics (plaintext unless --http-tls). Env: LLMLAB_HTTP_ADDRESS. Default: 127.0.0.1:8080")
     var httpAddress: String?
+
+    @Flag(name: .customLong("http-tls"), help: "Serve the HTTP listener over TLS with the gRPC certificate (--tls-cert/--tls-key, else the development CA's). Env: LLMLAB_HTTP_TLS=1.")
+    var httpTLS = false
 
     @Option(name: .customLong("openai-base-url"), help: "OpenAI API root the proxy calls. Env: LLMLAB_OPENAI_BASE_URL. Default: https://api.openai.com/v1")
     var openAIBaseURL: String?
+
+    @Option(name: .customLong("anthropic-base-url"), help: "Anthropic API root the proxy calls. Env: LLMLAB_ANTHROPIC_BASE_URL. Default: https://api.anthropic.com/v1")
+    var anthropicBaseURL: String?
+
+    @Option(name: .customLong("gemini-base-url"), help: "Gemini API root the proxy calls. Env: LLMLAB_GEMINI_BASE_URL. Default: https://generativelanguage.googleapis.com/v1beta")
+    var geminiBaseURL: String?
 
     @Option(help: "Seconds the proxy waits for a provider's first byte, and for each further byte of a body. Env: LLMLAB_UPSTREAM_TIMEOUT. Default: 600")
     var upstreamTimeout: String?
@@ -97,6 +109,9 @@ struct Serve: AsyncParsableCommand {
         flags.grpcAddress = grpcAddress
         flags.httpAddress = httpAddress
         flags.openAIBaseURL = openAIBaseURL
+        flags.anthropicBaseURL = anthropicBaseURL
+        flags.geminiBaseURL = geminiBaseURL
+        flags.httpTLS = httpTLS
         flags.upstreamTimeoutSeconds = upstreamTimeout
         flags.maxRequestBytes = maxRequestBytes
         flags.tlsCertificate = tlsCert

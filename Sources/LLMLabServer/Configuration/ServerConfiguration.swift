@@ -18,13 +18,16 @@ public struct ServerConfiguration: Sendable {
         public static let defaults = GRPC()
     }
 
-    /// The HTTP listener: the OpenAI-compatible proxy, `/healthz`, `/metrics` (plaintext;
-    /// TLS on this port is not implemented yet — terminate TLS in front of it).
+    /// The HTTP listener: the OpenAI- and Anthropic-compatible proxy, `/healthz`, `/metrics`.
     public struct HTTP: Sendable {
         public var host: String = "127.0.0.1"
         public var port: Int = 8080
-        /// OpenAI's API root; tests and private deployments point it elsewhere.
+        /// TLS on this listener, with the gRPC listener's certificate (production or development).
+        public var tls: Bool = false
+        /// Provider API roots; tests and private deployments point them elsewhere.
         public var openAIBaseURL: String = "https://api.openai.com/v1"
+        public var anthropicBaseURL: String = "https://api.anthropic.com/v1"
+        public var geminiBaseURL: String = "https://generativelanguage.googleapis.com/v1beta"
         /// Deadline for an upstream response head, and the longest silence inside a body.
         public var upstreamTimeoutSeconds: Int = 600
         /// Larger request bodies are refused with 413.
@@ -63,6 +66,9 @@ public struct ServerFlags: Sendable {
     public var grpcAddress: String?
     public var httpAddress: String?
     public var openAIBaseURL: String?
+    public var anthropicBaseURL: String?
+    public var geminiBaseURL: String?
+    public var httpTLS: Bool = false
     public var upstreamTimeoutSeconds: String?
     public var maxRequestBytes: String?
     public var databaseURL: String?
@@ -81,6 +87,9 @@ struct ServerConfigFile: Decodable {
     var grpc_address: String?
     var http_address: String?
     var openai_base_url: String?
+    var anthropic_base_url: String?
+    var gemini_base_url: String?
+    var http_tls: Bool?
     var upstream_timeout_seconds: Int?
     var max_request_bytes: Int?
     var database_url: String?
@@ -106,12 +115,19 @@ extension ServerConfiguration {
         if let address = flags.httpAddress ?? environment["LLMLAB_HTTP_ADDRESS"] ?? file?.http_address {
             (configuration.http.host, configuration.http.port) = try parseAddress(address, field: "http address")
         }
-        if let url = nonEmpty(flags.openAIBaseURL ?? environment["LLMLAB_OPENAI_BASE_URL"] ?? file?.openai_base_url) {
-            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                throw ServerError("OpenAI base URL \"\(url)\" must start with https:// (or http:// for a local fake), e.g. https://api.openai.com/v1")
-            }
+        if let url = try baseURL(flags.openAIBaseURL ?? environment["LLMLAB_OPENAI_BASE_URL"] ?? file?.openai_base_url,
+                                 provider: "OpenAI", example: "https://api.openai.com/v1") {
             configuration.http.openAIBaseURL = url
         }
+        if let url = try baseURL(flags.anthropicBaseURL ?? environment["LLMLAB_ANTHROPIC_BASE_URL"] ?? file?.anthropic_base_url,
+                                 provider: "Anthropic", example: "https://api.anthropic.com/v1") {
+            configuration.http.anthropicBaseURL = url
+        }
+        if let url = try baseURL(flags.geminiBaseURL ?? environment["LLMLAB_GEMINI_BASE_URL"] ?? file?.gemini_base_url,
+                                 provider: "Gemini", example: "https://generativelanguage.googleapis.com/v1beta") {
+            configuration.http.geminiBaseURL = url
+        }
+        configuration.http.tls = flags.httpTLS || environment["LLMLAB_HTTP_TLS"] == "1" || (file?.http_tls ?? false)
         if let seconds = try positiveInteger(flags.upstreamTimeoutSeconds ?? environment["LLMLAB_UPSTREAM_TIMEOUT"],
                                              file: file?.upstream_timeout_seconds, field: "upstream timeout (seconds)") {
             configuration.http.upstreamTimeoutSeconds = seconds
@@ -176,6 +192,15 @@ extension ServerConfiguration {
             return file
         }
         return nil
+    }
+
+    /// A provider base URL, checked to be http(s).
+    private static func baseURL(_ value: String?, provider: String, example: String) throws -> String? {
+        guard let url = nonEmpty(value) else { return nil }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw ServerError("\(provider) base URL \"\(url)\" must start with https:// (or http:// for a local fake), e.g. \(example)")
+        }
+        return url
     }
 
     private static func nonEmpty(_ value: String?) -> String? {

@@ -17,6 +17,19 @@ public enum GRPCListener {
     }
 
     /// Transport security for `grpc`, creating development certificates when needed.
+    /// The server certificate chain and key files: the production ones when given, else the
+    /// development CA's (created on first use). The HTTP listener uses the same (`--http-tls`).
+    public static func certificateFiles(for grpc: ServerConfiguration.GRPC, tlsDirectory: String, logger: Logger) throws -> (String, String) {
+        if let certificate = grpc.certificateFile, let privateKey = grpc.privateKeyFile {
+            return (certificate, privateKey)
+        }
+        let development = DevelopmentCertificates(directory: tlsDirectory)
+        if try development.ensure() {
+            logger.info("created development TLS certificates", metadata: ["ca": "\(development.paths.caCertificate)"])
+        }
+        return (development.paths.serverCertificate, development.paths.serverKey)
+    }
+
     public static func security(
         for grpc: ServerConfiguration.GRPC, tlsDirectory: String, logger: Logger
     ) throws -> (HTTP2ServerTransport.Posix.TransportSecurity, String) {
@@ -24,19 +37,7 @@ public enum GRPCListener {
             logger.warning("gRPC is running WITHOUT TLS (--insecure): credentials cross the network in plaintext; use this only on a trusted loopback")
             return (.plaintext, "plaintext")
         }
-        let chain: String
-        let key: String
-        if let certificate = grpc.certificateFile, let privateKey = grpc.privateKeyFile {
-            chain = certificate
-            key = privateKey
-        } else {
-            let development = DevelopmentCertificates(directory: tlsDirectory)
-            if try development.ensure() {
-                logger.info("created development TLS certificates", metadata: ["ca": "\(development.paths.caCertificate)"])
-            }
-            chain = development.paths.serverCertificate
-            key = development.paths.serverKey
-        }
+        let (chain, key) = try certificateFiles(for: grpc, tlsDirectory: tlsDirectory, logger: logger)
         let certificates: [TLSConfig.CertificateSource] = [.file(path: chain, format: .pem)]
         let privateKey = TLSConfig.PrivateKeySource.file(path: key, format: .pem)
         if let clientCA = grpc.clientCAFile {

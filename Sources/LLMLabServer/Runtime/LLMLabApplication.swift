@@ -29,8 +29,14 @@ public enum LLMLabApplication {
                 database: database, server: GRPCServerService(server: server, logger: logger, scheme: scheme, onShutdown: { plane.shutdown.fire() }),
                 operatorTokenFile: configuration.operatorTokenFile, logger: logger)
             // Built last: the application owns an HTTP client that only its run() shuts down.
+            var gatewayConfiguration = configuration.gatewayConfiguration
+            if configuration.http.tls {
+                let (chain, key) = try GRPCListener.certificateFiles(for: configuration.grpc, tlsDirectory: configuration.tlsDirectory, logger: logger)
+                gatewayConfiguration.tls = TLSFiles(certificateChain: chain, privateKey: key)
+            }
             let gateway = Gateway(database: database, keyVault: KeyVault(masterKey: masterKey),
-                                  configuration: configuration.gatewayConfiguration, logger: logger)
+                                  configuration: gatewayConfiguration, logger: logger)
+            let application = try gateway.buildApplication()
             let group = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: database),
@@ -38,7 +44,7 @@ public enum LLMLabApplication {
                     .init(service: gateway.usageWriter),
                     .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: gateway.buildApplication(), successTerminationBehavior: .gracefullyShutdownGroup,
+                    .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: SessionJanitor(database: database, logger: logger)),
                 ],
@@ -73,6 +79,8 @@ extension ServerConfiguration {
         gateway.host = http.host
         gateway.port = http.port
         gateway.providerBaseURLs.openAI = http.openAIBaseURL
+        gateway.providerBaseURLs.anthropic = http.anthropicBaseURL
+        gateway.providerBaseURLs.gemini = http.geminiBaseURL
         gateway.upstreamTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.upstreamReadTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.maxRequestBodyBytes = http.maxRequestBytes

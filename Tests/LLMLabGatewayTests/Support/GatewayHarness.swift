@@ -99,7 +99,8 @@ struct GatewayHarness: Sendable {
                                       usageWriter: writer)
                 group.addTask { try await writer.run() }
                 let (gatewayPorts, gatewayPort) = AsyncStream<Int>.makeStream()
-                group.addTask { try await gateway.buildApplication(onServerRunning: { gatewayPort.yield($0) }).run() }
+                let application = try gateway.buildApplication(onServerRunning: { gatewayPort.yield($0) })
+                group.addTask { try await application.run() }
                 guard let port = await gatewayPorts.first(where: { _ in true }) else { throw HarnessError("gateway did not start") }
 
                 let harness = GatewayHarness(
