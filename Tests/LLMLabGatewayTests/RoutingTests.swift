@@ -203,4 +203,19 @@ struct RoutingTests {
             #expect(Self.models(harness).count == 2)
         }
     }
+
+    @Test("/v1/models lists the project's route aliases (owned by llmlab-route) before the providers' models")
+    func modelsListRoutes() async throws {
+        try await GatewayHarness.with { harness in
+            try await Self.setRoute(harness, alias: "smart", [("gpt-4o-mini", 0)])
+            let reply = try await harness.get("/v1/models", key: harness.proxyKey)
+            #expect(reply.status == 200)
+            let data = try #require(reply.json["data"] as? [[String: Any]])
+            #expect(data.first?["id"] as? String == "smart")
+            #expect(data.first?["owned_by"] as? String == "llmlab-route")
+            #expect(try await harness.get("/v1/models/smart", key: harness.proxyKey).status == 200)
+            // Another project's key does not see the alias.
+            #expect(try await harness.get("/v1/models/smart", key: harness.keylessProjectKey).status == 404)
+        }
+    }
 }

@@ -5,8 +5,10 @@ import Hummingbird
 import LLMLabCore
 
 /// `GET /v1/models` and `GET /v1/models/{id}`: the models the caller's key may use, in
-/// OpenAI's list shape. For now: the known OpenAI models when the project holds an OpenAI
-/// key. `created` is when that provider key was added (when the model became usable here).
+/// OpenAI's list shape: the project's route aliases (`owned_by: "llmlab-route"`), then for
+/// each allowed provider it holds a key for, the chat and embedding models the shipped
+/// price catalog lists (Azure: the keys' deployment names). `created` is when the route or
+/// provider key was added (when the model became usable here).
 struct ModelsController: Sendable {
     let resolver: ProviderKeyResolver
 
@@ -38,10 +40,22 @@ struct ModelsController: Sendable {
         guard let key = context.virtualKey else { throw GatewayError.from(MissingVirtualKey()) }
         let providers = try await resolver.providers(for: key)
         var models: [Model] = []
+        var seen = Set<String>()
+        func add(_ id: String, created: Date, owner: String) {
+            guard seen.insert(id).inserted else { return }
+            models.append(Model(id: id, created: Int(created.timeIntervalSince1970), ownedBy: owner))
+        }
+        for route in providers.routes.sorted(by: { $0.alias < $1.alias }) {
+            add(route.alias, created: route.createdAt, owner: "llmlab-route")
+        }
         for provider in Provider.allCases {
-            guard let record = providers.preferredKey(for: provider) else { continue }
-            let created = Int(record.createdAt.timeIntervalSince1970)
-            models += KnownModels.models(for: provider).map { Model(id: $0, created: created, ownedBy: provider.ownerName) }
+            let keys = providers.keys.filter { $0.provider == provider }
+            guard let first = keys.min(by: { $0.createdAt < $1.createdAt }) else { continue }
+            if provider == .azureOpenAI {
+                for key in keys where !key.azureDeployment.isEmpty { add(key.azureDeployment, created: key.createdAt, owner: provider.ownerName) }
+            } else {
+                for model in KnownModels.models(for: provider) { add(model, created: first.createdAt, owner: provider.ownerName) }
+            }
         }
         return models
     }

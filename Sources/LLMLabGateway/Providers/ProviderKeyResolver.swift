@@ -31,6 +31,8 @@ struct ProjectProviders: Sendable {
     var route: RouteRecord? = nil
     /// Provider keys already opened for this project (shared with the cache).
     var credentials: OpenedCredentials? = nil
+    /// Every route of the project.
+    var routes: [RouteRecord] = []
 
     /// For a provider: the key named "default", else the first by name.
     func preferredKey(for provider: Provider) -> ProviderKeyRecord? {
@@ -71,6 +73,7 @@ struct ProviderKeyResolver: Sendable {
         var providers = ProjectProviders(project: snapshot.project, keys: snapshot.keys,
                                          route: routeAlias.flatMap { snapshot.routes[$0] })
         providers.credentials = snapshot.credentials
+        providers.routes = Array(snapshot.routes.values)
         guard providers.project.archivedAt == nil else {
             throw GatewayError(.forbidden, .permission,
                                "project \(providers.project.name) is archived; unarchive it or use a key of a live project",
