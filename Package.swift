@@ -257,7 +257,12 @@ let package = Package(
         .testTarget(
             name: "LLMLabServerTests",
             dependencies: [
-                "LLMLabServer", "LLMLabTestSupport",
+                "LLMLabServer", "LLMLabTestSupport", "LLMLabGateway", "LLMLabSecurity", "LLMLabStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),

@@ -55,4 +55,26 @@ struct HTTPListenerConfigurationTests {
             }
         }
     }
+
+    @Test("Anthropic and Gemini base URLs and --http-tls resolve like the others")
+    func providerURLsAndTLS() throws {
+        let defaults = try ServerConfiguration.resolve(flags: ServerFlags(), environment: [:])
+        #expect(defaults.http.anthropicBaseURL == "https://api.anthropic.com/v1")
+        #expect(defaults.http.geminiBaseURL == "https://generativelanguage.googleapis.com/v1beta")
+        #expect(defaults.http.tls == false)
+        let environment = ["LLMLAB_ANTHROPIC_BASE_URL": "http://127.0.0.1:9001/v1", "LLMLAB_GEMINI_BASE_URL": "http://127.0.0.1:9002/v1beta",
+                           "LLMLAB_HTTP_TLS": "1"]
+        let fromEnvironment = try ServerConfiguration.resolve(flags: ServerFlags(), environment: environment)
+        #expect(fromEnvironment.http.anthropicBaseURL == "http://127.0.0.1:9001/v1")
+        #expect(fromEnvironment.http.geminiBaseURL == "http://127.0.0.1:9002/v1beta")
+        #expect(fromEnvironment.http.tls)
+        var flags = ServerFlags()
+        flags.anthropicBaseURL = "https://anthropic.internal/v1"
+        #expect(try ServerConfiguration.resolve(flags: flags, environment: environment).http.anthropicBaseURL == "https://anthropic.internal/v1")
+        for (name, value) in [("LLMLAB_ANTHROPIC_BASE_URL", "api.anthropic.com"), ("LLMLAB_GEMINI_BASE_URL", "ftp://x")] {
+            #expect(throws: ServerError.self, "\(name)=\(value)") {
+                try ServerConfiguration.resolve(flags: ServerFlags(), environment: [name: value])
+            }
+        }
+    }
 }
