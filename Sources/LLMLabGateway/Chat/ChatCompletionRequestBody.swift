@@ -31,53 +31,13 @@ struct ChatCompletionRequestBody: Sendable {
     }
 
     static func parse(_ bytes: [UInt8]) throws(GatewayError) -> ChatCompletionRequestBody {
-        let document: (kind: JSONScanner.Kind, range: Range<Int>)
-        do {
-            document = try JSONScanner.document(bytes)
-        } catch {
-            throw GatewayError(.badRequest, .invalidRequest,
-                               bytes.isEmpty ? "the request body is empty; send a JSON object with model and messages"
-                                             : "the request body is not valid JSON (\(error)); send a JSON object with model and messages",
-                               code: "invalid_json")
-        }
-        guard document.kind == .object else {
-            throw GatewayError(.badRequest, .invalidRequest, "the request body must be a JSON object with model and messages",
-                               code: "invalid_json")
-        }
-        let members: [JSONScanner.Member]
-        do {
-            members = try JSONScanner.members(ofObjectAt: document.range, in: bytes)
-        } catch {
-            throw GatewayError(.badRequest, .invalidRequest, "the request body is not valid JSON (\(error))", code: "invalid_json")
-        }
-        // Like most JSON parsers (and OpenAI's), the last of duplicate members wins.
-        func member(_ name: String) -> JSONScanner.Member? { members.last { $0.key == name } }
-
-        guard let modelMember = member("model"), modelMember.kind != .null else {
-            throw GatewayError(.badRequest, .invalidRequest, "you must provide a model parameter (e.g. \"model\": \"gpt-4o-mini\")",
-                               param: "model", code: "missing_required_parameter")
-        }
-        guard modelMember.kind == .string, let model = try? JSONScanner.string(at: modelMember.value, in: bytes), !model.isEmpty else {
-            throw GatewayError(.badRequest, .invalidRequest, "model must be a non-empty string naming the model", param: "model",
-                               code: "invalid_type")
-        }
-        guard let messages = member("messages"), messages.kind != .null else {
-            throw GatewayError(.badRequest, .invalidRequest, "you must provide a messages parameter: an array of chat messages",
-                               param: "messages", code: "missing_required_parameter")
-        }
-        guard messages.kind == .array else {
-            throw GatewayError(.badRequest, .invalidRequest, "messages must be an array of chat messages", param: "messages",
-                               code: "invalid_type")
-        }
-        var stream = false
-        if let streamMember = member("stream"), streamMember.kind != .null {
-            guard streamMember.kind == .bool else {
-                throw GatewayError(.badRequest, .invalidRequest, "stream must be true or false", param: "stream", code: "invalid_type")
-            }
-            stream = JSONScanner.bool(at: streamMember.value, in: bytes)
-        }
+        let fields = try ClientBodyFields.parse(bytes, expecting: "model and messages")
+        let model = try fields.model(example: "gpt-4o-mini")
+        try fields.requireArray("messages", of: "chat messages")
+        let stream = try fields.bool("stream") ?? false
+        func member(_ name: String) -> JSONScanner.Member? { fields.member(name) }
         var requestedUsage = false
-        var patch = UsagePatch.insertMember(at: document.range.lowerBound + 1)
+        var patch = UsagePatch.insertMember(at: fields.document.lowerBound + 1)
         if let options = member("stream_options") {
             switch options.kind {
             case .null:
@@ -101,12 +61,7 @@ struct ChatCompletionRequestBody: Sendable {
                                    param: "stream_options", code: "invalid_type")
             }
         }
-        func integer(_ name: String) -> Int? {
-            guard let member = member(name), member.kind == .number else { return nil }
-            let text = String(decoding: bytes[member.value], as: UTF8.self)
-            guard let value = Int(text), value >= 0 else { return nil }
-            return value
-        }
+        func integer(_ name: String) -> Int? { fields.integer(name).flatMap { $0 >= 0 ? $0 : nil } }
         var body = ChatCompletionRequestBody(bytes: bytes, model: model, stream: stream, clientRequestedUsage: requestedUsage,
                                              usagePatch: patch)
         body.maxOutputTokens = integer("max_completion_tokens") ?? integer("max_tokens")

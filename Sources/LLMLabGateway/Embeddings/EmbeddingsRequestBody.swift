@@ -7,22 +7,9 @@ struct EmbeddingsRequestBody: Sendable {
     let model: String
 
     static func parse(_ bytes: [UInt8]) throws(GatewayError) -> EmbeddingsRequestBody {
-        guard let document = try? JSONScanner.document(bytes), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes)
-        else {
-            throw GatewayError(.badRequest, .invalidRequest,
-                               "the request body must be a JSON object with model and input (e.g. {\"model\":\"text-embedding-3-small\",\"input\":\"hello\"})",
-                               code: "invalid_json")
-        }
-        func member(_ name: String) -> JSONScanner.Member? { members.last { $0.key == name } }
-        guard let modelMember = member("model"), modelMember.kind != .null else {
-            throw GatewayError(.badRequest, .invalidRequest, "you must provide a model parameter (e.g. \"model\": \"text-embedding-3-small\")",
-                               param: "model", code: "missing_required_parameter")
-        }
-        guard modelMember.kind == .string, let model = try? JSONScanner.string(at: modelMember.value, in: bytes), !model.isEmpty else {
-            throw GatewayError(.badRequest, .invalidRequest, "model must be a non-empty string naming the model", param: "model",
-                               code: "invalid_type")
-        }
+        let fields = try ClientBodyFields.parse(bytes, expecting: "model and input (e.g. {\"model\":\"text-embedding-3-small\",\"input\":\"hello\"})")
+        let model = try fields.model(example: "text-embedding-3-small")
+        func member(_ name: String) -> JSONScanner.Member? { fields.member(name) }
         guard let input = member("input"), input.kind != .null else {
             throw GatewayError(.badRequest, .invalidRequest, "you must provide an input parameter: a string or an array of strings",
                                param: "input", code: "missing_required_parameter")
@@ -40,15 +27,6 @@ struct EmbeddingsRequestBody: Sendable {
 
     /// The body with every top-level `model` replaced (route deployments).
     func upstreamBody(model: String) -> [UInt8] {
-        guard model != self.model,
-              let document = try? JSONScanner.document(bytes), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes)
-        else { return bytes }
-        var out = bytes
-        let replacement = Array(GatewayError.quoted(model).utf8)
-        for member in members.reversed() where member.key == "model" {
-            out.replaceSubrange(member.value, with: replacement)
-        }
-        return out
+        model == self.model ? bytes : ClientBodyFields.replacingModel(in: bytes, with: model)
     }
 }

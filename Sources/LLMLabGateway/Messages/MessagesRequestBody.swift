@@ -14,45 +14,10 @@ struct MessagesRequestBody: Sendable {
     let maxOutputTokens: Int
 
     static func parse(_ bytes: [UInt8]) throws(GatewayError) -> MessagesRequestBody {
-        let document: (kind: JSONScanner.Kind, range: Range<Int>)
-        do {
-            document = try JSONScanner.document(bytes)
-        } catch {
-            throw GatewayError(.badRequest, .invalidRequest,
-                               bytes.isEmpty ? "the request body is empty; send a JSON object with model, max_tokens and messages"
-                                             : "the request body is not valid JSON (\(error)); send a JSON object with model, max_tokens and messages",
-                               code: "invalid_json")
-        }
-        guard document.kind == .object else {
-            throw GatewayError(.badRequest, .invalidRequest, "the request body must be a JSON object with model, max_tokens and messages",
-                               code: "invalid_json")
-        }
-        let members: [JSONScanner.Member]
-        do {
-            members = try JSONScanner.members(ofObjectAt: document.range, in: bytes)
-        } catch {
-            throw GatewayError(.badRequest, .invalidRequest, "the request body is not valid JSON (\(error))", code: "invalid_json")
-        }
-        // The last of duplicate members wins, as in most JSON parsers.
-        func member(_ name: String) -> JSONScanner.Member? { members.last { $0.key == name } }
-
-        guard let modelMember = member("model"), modelMember.kind != .null else {
-            throw GatewayError(.badRequest, .invalidRequest, "model: field required; send the model to use (e.g. \"model\": \"claude-sonnet-4-5\")",
-                               param: "model", code: "missing_required_parameter")
-        }
-        guard modelMember.kind == .string, let model = try? JSONScanner.string(at: modelMember.value, in: bytes), !model.isEmpty else {
-            throw GatewayError(.badRequest, .invalidRequest, "model must be a non-empty string naming the model", param: "model",
-                               code: "invalid_type")
-        }
-        guard let messages = member("messages"), messages.kind != .null else {
-            throw GatewayError(.badRequest, .invalidRequest,
-                               "messages: field required; send an array of {\"role\": \"user\"|\"assistant\", \"content\": …} messages",
-                               param: "messages", code: "missing_required_parameter")
-        }
-        guard messages.kind == .array else {
-            throw GatewayError(.badRequest, .invalidRequest, "messages must be an array of {\"role\", \"content\"} messages",
-                               param: "messages", code: "invalid_type")
-        }
+        let fields = try ClientBodyFields.parse(bytes, expecting: "model, max_tokens and messages")
+        let model = try fields.model(example: "claude-sonnet-4-5")
+        try fields.requireArray("messages", of: "{\"role\": \"user\"|\"assistant\", \"content\": …} messages")
+        func member(_ name: String) -> JSONScanner.Member? { fields.member(name) }
         guard let maxTokens = member("max_tokens"), maxTokens.kind != .null else {
             throw GatewayError(.badRequest, .invalidRequest,
                                "max_tokens: field required; send the maximum number of tokens to generate (a positive integer, e.g. \"max_tokens\": 1024)",
@@ -65,14 +30,7 @@ struct MessagesRequestBody: Sendable {
             throw GatewayError(.badRequest, .invalidRequest, "max_tokens must be a positive integer (e.g. \"max_tokens\": 1024)",
                                param: "max_tokens", code: "invalid_value")
         }
-        var stream = false
-        if let streamMember = member("stream"), streamMember.kind != .null {
-            guard streamMember.kind == .bool else {
-                throw GatewayError(.badRequest, .invalidRequest, "stream must be true or false", param: "stream", code: "invalid_type")
-            }
-            stream = JSONScanner.bool(at: streamMember.value, in: bytes)
-        }
-        return MessagesRequestBody(bytes: bytes, model: model, stream: stream, maxOutputTokens: maxOutputTokens)
+        return MessagesRequestBody(bytes: bytes, model: model, stream: try fields.bool("stream") ?? false, maxOutputTokens: maxOutputTokens)
     }
 
     /// The body to send to an Anthropic upstream: the client's bytes with every top-level
@@ -80,7 +38,7 @@ struct MessagesRequestBody: Sendable {
     /// changes: key order, numbers and whitespace survive.
     func upstreamBody(model: String) -> [UInt8] {
         guard model != self.model else { return bytes }
-        return Self.replacingTopLevelMember("model", with: Array(GatewayError.quoted(model).utf8), in: bytes)
+        return ClientBodyFields.replacingModel(in: bytes, with: model)
     }
 
     /// The body as a value, for a translation into another provider's API.
@@ -90,18 +48,5 @@ struct MessagesRequestBody: Sendable {
             throw GatewayError(.badRequest, .invalidRequest, "the request body is not valid JSON", code: "invalid_json")
         }
         return value
-    }
-
-    /// `bytes` with every top-level `name` member's value replaced by `replacement` (a JSON
-    /// value's encoding); unchanged when `bytes` is not an object or has no such member.
-    static func replacingTopLevelMember(_ name: String, with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8] {
-        guard let document = try? JSONScanner.document(bytes), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: bytes)
-        else { return bytes }
-        var out = bytes
-        for member in members.reversed() where member.key == name {
-            out.replaceSubrange(member.value, with: replacement)
-        }
-        return out
     }
 }

@@ -65,15 +65,6 @@ enum RouteOrdering {
 extension ChatCompletionRequestBody {
     /// ``upstreamBody()`` with every top-level `model` member's value replaced by `model`.
     func upstreamBody(model: String) -> [UInt8] {
-        var out = upstreamBody()
-        guard model != self.model,
-              let document = try? JSONScanner.document(out), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: out)
-        else { return out }
-        let replacement = Array(GatewayError.quoted(model).utf8)
-        for member in members.reversed() where member.key == "model" {
-            out.replaceSubrange(member.value, with: replacement)
-        }
-        return out
+        model == self.model ? upstreamBody() : ClientBodyFields.replacingModel(in: upstreamBody(), with: model)
     }
 }
