@@ -116,6 +116,11 @@ struct ProviderKeyResolver: Sendable {
         guard let route = providers.route else {
             let keys = providers.keys.filter { canServe($0.provider) }
             guard let (record, providerModel) = ModelProviders.choose(model: model, keys: keys, allowed: providers.project.allowedProviders) else {
+                if operation == .embed, ModelProviders.choose(model: model, keys: providers.keys, allowed: providers.project.allowedProviders)?.0.provider == .anthropic {
+                    throw GatewayError(.badRequest, .invalidRequest,
+                                       "Anthropic has no embeddings API, and project \(providers.project.name) has no OpenAI, Azure OpenAI or Gemini key for '\(model)'; add one with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider openai' or route the model to an embedding model",
+                                       param: "model", code: "unsupported_operation")
+                }
                 let held = Set(providers.keys.map(\.provider.rawValue)).sorted()
                 let have = held.isEmpty ? "it holds no provider keys" : "its keys (\(held.joined(separator: ", "))) do not serve it"
                 throw GatewayError(.notFound, .invalidRequest,

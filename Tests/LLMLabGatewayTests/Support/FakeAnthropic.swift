@@ -34,13 +34,15 @@ import Synchronization
 /// - `broken-stream`: `message_start` and `content_block_start`, then the connection drops
 /// - anything else: success ("Hello there!")
 ///
-/// Every request is recorded (path, `x-api-key`, `anthropic-version`, body), so tests can
+/// Every request is recorded (path, `x-api-key`, `anthropic-version`, `anthropic-beta`, body), so tests can
 /// check what the proxy sent upstream.
 final class FakeAnthropic: Sendable {
     struct Received: Sendable {
         var path: String
         var apiKey: String?
         var anthropicVersion: String?
+        /// The `anthropic-beta` header, when sent.
+        var anthropicBeta: String? = nil
         var body: [UInt8]
         var json: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:]
@@ -105,7 +107,8 @@ final class FakeAnthropic: Sendable {
         let body = Array(try await request.collectBody(upTo: 32 * 1024 * 1024).readableBytesView)
         let received = Received(
             path: request.uri.path, apiKey: request.headers[HTTPField.Name("x-api-key")!],
-            anthropicVersion: request.headers[HTTPField.Name("anthropic-version")!], body: body)
+            anthropicVersion: request.headers[HTTPField.Name("anthropic-version")!],
+            anthropicBeta: request.headers[HTTPField.Name("anthropic-beta")!], body: body)
         state.withLock { $0.received.append(received) }
         let json = received.json
         let model = json["model"] as? String ?? ""

@@ -52,6 +52,7 @@ final class FakeGemini: Sendable {
         var lastChunkSentAt: ContinuousClock.Instant?
         var abandonedCalls = 0
         var usageJSON: String?
+        var modelVersion: String?
     }
 
     private let state = Mutex(State())
@@ -71,6 +72,9 @@ final class FakeGemini: Sendable {
 
     /// Replaces the `usageMetadata` object every later answer reports (the final one of a stream).
     func setUsage(_ json: String) { state.withLock { $0.usageJSON = json } }
+    /// Replaces the `modelVersion` later answers report (default ``modelVersion``, a name
+    /// the price catalog does not know; e.g. `gemini-2.5-flash` to have the call priced).
+    func setModelVersion(_ version: String) { state.withLock { $0.modelVersion = version } }
 
     func buildApplication(onPort: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
@@ -112,7 +116,7 @@ final class FakeGemini: Sendable {
         default:
             break
         }
-        let usage = state.withLock { $0.usageJSON ?? Self.usageJSON }
+        let (usage, modelVersion) = state.withLock { ($0.usageJSON ?? Self.usageJSON, $0.modelVersion ?? Self.modelVersion) }
         let functionName = Self.firstFunctionName(in: received.json)
         switch method {
         case "generateContent":
@@ -120,14 +124,14 @@ final class FakeGemini: Sendable {
                 ?? #"{"text":"Hello there!"}"#
             return Self.json(.ok, """
                 {"candidates":[{"content":{"role":"model","parts":[\(parts)]},"finishReason":"STOP","index":0}],\
-                "usageMetadata":\(usage),"modelVersion":"\(Self.modelVersion)","responseId":"\(Self.responseID)"}
+                "usageMetadata":\(usage),"modelVersion":"\(modelVersion)","responseId":"\(Self.responseID)"}
                 """)
         case "streamGenerateContent":
             break
         default:
             return Self.json(.notFound, Self.error(404, "Method not found.", "NOT_FOUND"))
         }
-        let events = Self.streamEvents(functionName: functionName, usage: usage)
+        let events = Self.streamEvents(functionName: functionName, usage: usage, modelVersion: modelVersion)
         let headers: HTTPFields = [.contentType: "text/event-stream"]
         switch model {
         case "slow-stream":
@@ -169,7 +173,7 @@ final class FakeGemini: Sendable {
 
     /// The stream Gemini sends for "Hello there!" (or one function call when tools were sent):
     /// cumulative usage on every chunk, `finishReason` on the last, no sentinel.
-    static func streamEvents(functionName: String?, usage: String = usageJSON) -> [String] {
+    static func streamEvents(functionName: String?, usage: String = usageJSON, modelVersion: String = modelVersion) -> [String] {
         func event(_ parts: String, finish: Bool, usage: String) -> String {
             let finishReason = finish ? #","finishReason":"STOP""# : ""
             return """

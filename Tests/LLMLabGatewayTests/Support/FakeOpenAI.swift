@@ -43,6 +43,7 @@ final class FakeOpenAI: Sendable {
         var abandonedCalls = 0
         var usageJSON: String?
         var modelSuffix = ""
+        var reportedModel: String?
     }
 
     private let state = Mutex(State())
@@ -65,6 +66,9 @@ final class FakeOpenAI: Sendable {
     func setUsage(_ json: String) { state.withLock { $0.usageJSON = json } }
     /// Reports the requested model with this suffix (e.g. a snapshot date), as OpenAI does.
     func setModelSuffix(_ suffix: String) { state.withLock { $0.modelSuffix = suffix } }
+    /// Reports this model in every later completion, whatever was requested (as Azure
+    /// OpenAI reports the deployment's underlying model, e.g. `gpt-4o-mini-2024-07-18`).
+    func setReportedModel(_ model: String) { state.withLock { $0.reportedModel = model } }
 
     static let usageJSON = """
         {"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,\
@@ -123,7 +127,7 @@ final class FakeOpenAI: Sendable {
         let (usage, reported, fail) = state.withLock { state in
             let fail = state.failuresLeft > 0
             if fail { state.failuresLeft -= 1 }
-            return (state.usageJSON ?? Self.usageJSON, model + state.modelSuffix, fail)
+            return (state.usageJSON ?? Self.usageJSON, state.reportedModel ?? (model + state.modelSuffix), fail)
         }
         if fail {
             return Self.json(.serviceUnavailable, headers: [HTTPField.Name("retry-after-ms")!: "\(Self.failureRetryAfterMilliseconds)"], """

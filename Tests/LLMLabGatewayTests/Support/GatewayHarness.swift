@@ -14,11 +14,25 @@ import ServiceLifecycle
 
 /// A real proxy for one test: its own database on the shared test cluster with a tenant,
 /// a project holding an OpenAI key, and API keys of every interesting kind; the gateway on
-/// a loopback port pointed at a ``FakeOpenAI`` on another; and an AsyncHTTPClient to call
-/// it. Nothing is mocked.
+/// a loopback port pointed at a ``FakeOpenAI``, a ``FakeAnthropic`` and a ``FakeGemini``
+/// on others; and an AsyncHTTPClient to call it. Nothing is mocked.
+///
+/// Besides the main project (OpenAI only, which the older tests rely on), the tenant has a
+/// multi-provider project (``multi``): an OpenAI, an Anthropic and a Gemini key (each
+/// named `default`) and two Azure OpenAI keys whose endpoint is the FakeOpenAI root —
+/// `prod` (deployment ``MultiProject/azureDeployment``, api version `2024-10-21`) and `v1`
+/// (deployment ``MultiProject/azureV1Deployment``, api version `v1`). It allows
+/// Azure OpenAI first (so a model equal to a deployment name goes to Azure even when it
+/// looks like an OpenAI model), then OpenAI, Anthropic, Gemini. A third project holds only
+/// an Anthropic key (``MultiProject/anthropicOnlyKey``).
 struct GatewayHarness: Sendable {
     let database: TestDatabase
     let fake: FakeOpenAI
+    let anthropic: FakeAnthropic
+    let gemini: FakeGemini
+    /// The tenant's data keys are wrapped with this (for tests that seed another tenant).
+    let vault: KeyVault
+    let multi: MultiProject
     let gateway: Gateway
     let client: HTTPClient
     let port: Int
@@ -69,16 +83,28 @@ struct GatewayHarness: Sendable {
         let vault = KeyVault(masterKey: MasterKey.generate())
         let seed = try await Seed.create(in: database.database, vault: vault, logger: logger)
         let fake = FakeOpenAI()
+        let anthropic = FakeAnthropic()
+        let gemini = FakeGemini()
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         do {
             let result = try await withThrowingTaskGroup(of: Void.self) { group in
                 let (fakePorts, fakePort) = AsyncStream<Int>.makeStream()
                 group.addTask { try await fake.buildApplication(onPort: { fakePort.yield($0) }).run() }
                 guard let upstreamPort = await fakePorts.first(where: { _ in true }) else { throw HarnessError("fake OpenAI did not start") }
+                let (anthropicPorts, anthropicPort) = AsyncStream<Int>.makeStream()
+                group.addTask { try await anthropic.buildApplication(onPort: { anthropicPort.yield($0) }).run() }
+                guard let anthropicUpstreamPort = await anthropicPorts.first(where: { _ in true }) else { throw HarnessError("fake Anthropic did not start") }
+                let (geminiPorts, geminiPort) = AsyncStream<Int>.makeStream()
+                group.addTask { try await gemini.buildApplication(onPort: { geminiPort.yield($0) }).run() }
+                guard let geminiUpstreamPort = await geminiPorts.first(where: { _ in true }) else { throw HarnessError("fake Gemini did not start") }
+                let multi = try await MultiProject.create(in: database.database, vault: vault, tenantID: seed.tenantID,
+                                                          azureEndpoint: "http://127.0.0.1:\(upstreamPort)", logger: logger)
 
                 var configuration = GatewayConfiguration()
                 configuration.port = 0
                 configuration.providerBaseURLs.openAI = "http://127.0.0.1:\(upstreamPort)/v1/"
+                configuration.providerBaseURLs.anthropic = "http://127.0.0.1:\(anthropicUpstreamPort)/v1"
+                configuration.providerBaseURLs.gemini = "http://127.0.0.1:\(geminiUpstreamPort)/v1beta"
                 configuration.healthCheckTimeout = .seconds(2)
                 // One same-deployment retry, quickly; the fakes' `retry-after: 7` is longer than
                 // the proxy waits here, so a 429 is answered (or fallen back from) at once.
@@ -104,7 +130,7 @@ struct GatewayHarness: Sendable {
                 guard let port = await gatewayPorts.first(where: { _ in true }) else { throw HarnessError("gateway did not start") }
 
                 let harness = GatewayHarness(
-                    database: database, fake: fake, gateway: gateway, client: client, port: port, tenantID: seed.tenantID,
+                    database: database, fake: fake, anthropic: anthropic, gemini: gemini, vault: vault, multi: multi, gateway: gateway, client: client, port: port, tenantID: seed.tenantID,
                     projectID: seed.projectID, openAISecret: seed.openAISecret, proxyKey: seed.proxyKey,
                     controlKey: seed.controlKey, unscopedKey: seed.unscopedKey, keylessProjectKey: seed.keylessProjectKey)
                 defer { group.cancelAll() }
@@ -204,12 +230,12 @@ struct Seed: Sendable {
     var unscopedKey: String
     var keylessProjectKey: String
 
-    static func create(in database: Database, vault: KeyVault, logger: Logger) async throws -> Seed {
+    static func create(in database: Database, vault: KeyVault, slug: String = "acme", logger: Logger) async throws -> Seed {
         let tenantID = UUID()
         let (dataKey, wrapped) = try vault.newDataKey(tenantID: tenantID.uuidString.lowercased())
         let tenant = try await database.withControlTransaction { connection in
             let tenant = try await TenantRepository(connection, logger: logger).insert(
-                id: tenantID, slug: "acme", displayName: "Acme", wrappedDataKey: Data(wrapped))
+                id: tenantID, slug: slug, displayName: slug.capitalized, wrappedDataKey: Data(wrapped))
             try await TenantSchemaProvisioner.provision(tenant.scope, on: connection, logger: logger)
             return tenant
         }
@@ -241,5 +267,83 @@ struct Seed: Sendable {
             controlKey: try await apiKey("ci", project: projectID, scopes: [ApiKeyScope.control]),
             unscopedKey: try await apiKey("everywhere", project: nil, scopes: [ApiKeyScope.proxy]),
             keylessProjectKey: try await apiKey("empty", project: keylessProjectID, scopes: [ApiKeyScope.proxy]))
+    }
+}
+
+/// The harness tenant's multi-provider project (see ``GatewayHarness``), its provider key
+/// plaintexts (as the fakes must receive them) and a proxy key scoped to it.
+struct MultiProject: Sendable {
+    static let azureDeployment = "gpt-4o-mini-prod"
+    static let azureAPIVersion = "2024-10-21"
+    static let azureV1Deployment = "gpt-4o-mini-v1dep"
+
+    var projectID: UUID
+    /// `proxy` scope, scoped to the multi-provider project.
+    var proxyKey: String
+    var openAISecret: String
+    var anthropicSecret: String
+    var geminiSecret: String
+    var azureSecret: String
+    var azureV1Secret: String
+    /// Provider key ids: `openai`, `anthropic`, `gemini`, `azure` (prod), `azure-v1`.
+    var keyIDs: [String: UUID]
+    /// A project holding only an Anthropic key, and a proxy key scoped to it.
+    var anthropicOnlyProjectID: UUID
+    var anthropicOnlyKey: String
+
+    static func create(in database: Database, vault: KeyVault, tenantID: UUID, azureEndpoint: String,
+                       logger: Logger) async throws -> MultiProject {
+        let tenant = try await database.withControlTransaction { connection in
+            try await TenantRepository(connection, logger: logger).find(id: tenantID)
+        }
+        guard let wrapped = tenant?.wrappedDataKey else { throw HarnessError("the harness tenant is missing") }
+        let dataKey = try vault.unwrap([UInt8](wrapped), tenantID: tenantID.uuidString.lowercased())
+        let projectID = UUID()
+        let anthropicOnlyProjectID = UUID()
+        func secret(_ prefix: String) -> String { "\(prefix)-fake-\(UUID().uuidString.lowercased())" }
+        let secrets = (openAI: secret("sk-proj"), anthropic: secret("sk-ant-api03"), gemini: secret("AIzaSy"),
+                       azure: secret("azure"), azureV1: secret("azure-v1"), anthropicOnly: secret("sk-ant-api03"))
+        var keyIDs: [String: UUID] = [:]
+        for name in ["openai", "anthropic", "gemini", "azure", "azure-v1", "anthropic-only"] { keyIDs[name] = UUID() }
+        let ids = keyIDs
+        try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+            let projects = ProjectRepository(connection, logger: logger)
+            _ = try await projects.insert(id: projectID, name: "Multi", budget: nil,
+                                          allowedProviders: [.azureOpenAI, .openai, .anthropic, .gemini])
+            _ = try await projects.insert(id: anthropicOnlyProjectID, name: "Claude only", budget: nil, allowedProviders: [.anthropic])
+            let keys = ProviderKeyRepository(connection, logger: logger)
+            func insert(_ slot: String, project: UUID, _ provider: Provider, name: String, _ plaintext: String,
+                        deployment: String = "", apiVersion: String = "") async throws {
+                let id = ids[slot]!
+                let sealed = try dataKey.seal(plaintext, associatedData: ProviderKeyBinding.associatedData(tenantID: tenantID, keyID: id))
+                _ = try await keys.insert(ProviderKeyRecord(
+                    id: id, projectID: project, provider: provider, name: name, sealedSecret: Data(sealed),
+                    lastFour: String(plaintext.suffix(4)), azureEndpoint: provider == .azureOpenAI ? azureEndpoint : "",
+                    azureDeployment: deployment, azureAPIVersion: apiVersion))
+            }
+            try await insert("openai", project: projectID, .openai, name: "default", secrets.openAI)
+            try await insert("anthropic", project: projectID, .anthropic, name: "default", secrets.anthropic)
+            try await insert("gemini", project: projectID, .gemini, name: "default", secrets.gemini)
+            try await insert("azure", project: projectID, .azureOpenAI, name: "prod", secrets.azure,
+                             deployment: azureDeployment, apiVersion: azureAPIVersion)
+            try await insert("azure-v1", project: projectID, .azureOpenAI, name: "v1", secrets.azureV1,
+                             deployment: azureV1Deployment, apiVersion: "v1")
+            try await insert("anthropic-only", project: anthropicOnlyProjectID, .anthropic, name: "default", secrets.anthropicOnly)
+        }
+        func apiKey(_ name: String, project: UUID) async throws -> String {
+            let token = SecretToken.issue(.apiKey)
+            try await database.withControlTransaction { connection in
+                _ = try await ApiKeyRepository(connection, logger: logger).insert(ApiKeyRecord(
+                    id: UUID(), tenantID: tenantID, name: name, prefix: token.displayPrefix, role: .member, projectID: project,
+                    scopes: [ApiKeyScope.proxy], createdBy: "test", expiresAt: nil), secretHash: token.sha256Hex)
+            }
+            return token.secret
+        }
+        return MultiProject(
+            projectID: projectID, proxyKey: try await apiKey("multi", project: projectID),
+            openAISecret: secrets.openAI, anthropicSecret: secrets.anthropic, geminiSecret: secrets.gemini,
+            azureSecret: secrets.azure, azureV1Secret: secrets.azureV1, keyIDs: keyIDs,
+            anthropicOnlyProjectID: anthropicOnlyProjectID,
+            anthropicOnlyKey: try await apiKey("claude-only", project: anthropicOnlyProjectID))
     }
 }
