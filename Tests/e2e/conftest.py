@@ -1,6 +1,13 @@
-"""Session fixtures: a fake OpenAI upstream, the built llmlab-server pointed at it (temp
-LLMLAB_HOME, free ports), and a tenant/project/provider key/proxy key made with the built
-llmlab-admin, the way a user does. BIN dir: $LLMLAB_BIN, else `swift build --show-bin-path`."""
+"""Session fixtures: fake OpenAI, Anthropic and Gemini upstreams, the built llmlab-server
+pointed at them (temp LLMLAB_HOME, free ports), and a tenant, projects, provider keys and
+proxy keys made with the built llmlab-admin, the way a user does:
+
+- project "Proxy e2e" (OpenAI only; `proxy_key`, `control_key`), used by test_openai_proxy.py;
+- project "Providers e2e" (OpenAI, Anthropic and Gemini keys; `multi_key`), used by the
+  Anthropic / Gemini / embeddings tests, so their usage events stay apart;
+- project "Anthropic only" (Anthropic key only; `anthropic_only_key`).
+
+BIN dir: $LLMLAB_BIN, else `swift build --show-bin-path`."""
 
 from __future__ import annotations
 
@@ -20,11 +27,16 @@ from typing import Any
 
 import pytest
 
+import fake_anthropic
+import fake_gemini
+import fake_http
 import fake_openai
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 PROVIDER_SECRET = "sk-e2e-proxy-secret-abcdwxyz"
+ANTHROPIC_SECRET = "sk-ant-e2e-secret-qrstuvwxyz0123"
+GEMINI_SECRET = "AIzaE2eGeminiSecret-0123456789abc"
 
 
 def free_port() -> int:
@@ -43,18 +55,31 @@ def bin_dir() -> Path:
 @dataclass
 class Stack:
     fake: fake_openai.FakeOpenAI
+    anthropic: fake_http.FakeServer
+    gemini: fake_http.FakeServer
     admin_path: Path
     env: dict[str, str]
     http_port: int
     project_id: str = ""
     proxy_key: str = ""
     control_key: str = ""
+    multi_project_id: str = ""
+    multi_key: str = ""
+    anthropic_only_key: str = ""
     # x-llmlab-request-id of every proxy call that reached the provider (and so was metered).
     metered: dict[str, str] = field(default_factory=dict)
+    # The same for project "Providers e2e": request id → (provider, expected cost, "" for an error).
+    multi_metered: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
+        """For the openai SDK (it appends /chat/completions)."""
         return f"http://127.0.0.1:{self.http_port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """For the anthropic SDK (it appends /v1/messages)."""
+        return f"http://127.0.0.1:{self.http_port}"
 
     def admin(self, *args: str, stdin: str | None = None) -> str:
         out = subprocess.run([str(self.admin_path), *args], env=self.env, input=stdin, capture_output=True,
@@ -91,6 +116,8 @@ def stack() -> Iterator[Stack]:
         assert os.access(b, os.X_OK), f"{b} is not built (make build)"
     work = Path(tempfile.mkdtemp(prefix="llmlab-pytest."))
     fake = fake_openai.start()
+    anthropic, gemini = fake_anthropic.start(), fake_gemini.start()
+    fakes = (fake, anthropic, gemini)
     grpc_port, http_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMLAB_")}
     env.update(LLMLAB_HOME=str(work / "home"), HOME=str(work / "user"), LLMLAB_ADDRESS=f"127.0.0.1:{grpc_port}")
@@ -100,13 +127,16 @@ def stack() -> Iterator[Stack]:
         with log.open("wb") as log_file:
             proc = subprocess.Popen(
                 [str(server), "--grpc-address", f"127.0.0.1:{grpc_port}", "--http-address", f"127.0.0.1:{http_port}",
-                 "--openai-base-url", f"http://127.0.0.1:{fake.port}/v1"],
+                 "--openai-base-url", f"http://127.0.0.1:{fake.port}/v1",
+                 "--anthropic-base-url", f"http://127.0.0.1:{anthropic.port}/v1",
+                 "--gemini-base-url", f"http://127.0.0.1:{gemini.port}/v1beta"],
                 env=env, stdout=log_file, stderr=subprocess.STDOUT)
     except BaseException:
-        fake.close()
+        for f in fakes:
+            f.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
-    st = Stack(fake=fake, admin_path=admin, env=env, http_port=http_port)
+    st = Stack(fake=fake, anthropic=anthropic, gemini=gemini, admin_path=admin, env=env, http_port=http_port)
     try:
         _wait_healthy(proc, admin, env, http_port, log)
         st.admin("tenant", "create", "acme", "--name", "Acme Inc", "--owner-email", "ada@acme.example", stdin=PASSWORD + "\n")
@@ -117,6 +147,17 @@ def stack() -> Iterator[Stack]:
                                      "--scopes", "proxy")["secret"]
         st.control_key = st.admin_json("apikey", "create", "control-only", "--role", "member", "--project",
                                        st.project_id, "--scopes", "control")["secret"]
+        st.multi_project_id = st.admin_json("project", "create", "Providers e2e",
+                                            "--providers", "openai,anthropic,gemini")["id"]
+        for provider, secret in (("openai", PROVIDER_SECRET), ("anthropic", ANTHROPIC_SECRET),
+                                 ("gemini", GEMINI_SECRET)):
+            st.admin("key", "put", "--project", st.multi_project_id, "--provider", provider, stdin=secret + "\n")
+        st.multi_key = st.admin_json("apikey", "create", "sdk-multi", "--role", "member", "--project",
+                                     st.multi_project_id, "--scopes", "proxy")["secret"]
+        only = st.admin_json("project", "create", "Anthropic only", "--providers", "anthropic")["id"]
+        st.admin("key", "put", "--project", only, "--provider", "anthropic", stdin=ANTHROPIC_SECRET + "\n")
+        st.anthropic_only_key = st.admin_json("apikey", "create", "sdk-anthropic-only", "--role", "member",
+                                              "--project", only, "--scopes", "proxy")["secret"]
         yield st
     finally:
         if proc.poll() is None:
@@ -129,8 +170,10 @@ def stack() -> Iterator[Stack]:
                 code = None
         else:
             code = proc.returncode
-        fake.close()
+        for f in fakes:
+            f.close()
         text = log.read_text(errors="replace")
         shutil.rmtree(work, ignore_errors=True)
         assert code == 0, f"llmlab-server exited {code} after SIGTERM; log tail:\n{text[-4000:]}"
-        assert PROVIDER_SECRET not in text, "the provider secret reached the server log"
+        for secret in (PROVIDER_SECRET, ANTHROPIC_SECRET, GEMINI_SECRET):
+            assert secret not in text, "a provider secret reached the server log"

@@ -7,18 +7,24 @@ final `"choices": []` usage chunk only when the request set `stream_options.incl
 then `data: [DONE]`; `tool_calls` with finish_reason "tool_calls" when the request has
 `tools`; errors in OpenAI's body shape. What it does depends on the requested model:
 
-- `rate-limited`: 429 with `retry-after: 7`
+- `rate-limited`: 429 with `retry-after: 30`
 - `server-error`: 500
 - `bad-request`: 400 `invalid_request_error`
 - `slow-eof` (streaming): the body ends 0.5 s after `data: [DONE]`
 - anything else: success, reporting the requested model
+
+`POST /v1/embeddings` answers `{"object":"list","data":[{"object":"embedding","index":i,
+"embedding":[…]}],"model","usage":{"prompt_tokens","total_tokens"}}` (EMBEDDING_DIMENSIONS
+floats per input, EMBEDDING_TOKENS_PER_INPUT tokens per input); `rate-limited` → 429 there too.
 
 Every request is recorded so tests can check what the proxy sent upstream.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,7 +48,35 @@ USAGE: dict[str, Any] = {
         "rejected_prediction_tokens": 0,
     },
 }
-RETRY_AFTER = "7"
+# Longer than the proxy waits for a same-deployment retry (20 s), so it answers the 429 at
+# once (one call upstream) and the suite stays quick; the header must reach the client.
+RETRY_AFTER = "30"
+EMBEDDING_DIMENSIONS = 8
+EMBEDDING_TOKENS_PER_INPUT = 5
+
+
+def embedding_vector(index: int) -> list[float]:
+    return [0.125 * (index + 1) + 0.0625 * d for d in range(EMBEDDING_DIMENSIONS)]  # exact in float32
+
+
+def embeddings(request: dict[str, Any]) -> dict[str, Any]:
+    inputs = request.get("input")
+    items = inputs if isinstance(inputs, list) else [inputs]
+    tokens = EMBEDDING_TOKENS_PER_INPUT * len(items)
+
+    def encoded(vector: list[float]) -> Any:
+        # The openai SDK asks for base64 (little-endian float32) unless told otherwise.
+        if request.get("encoding_format") == "base64":
+            return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        return vector
+
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": encoded(embedding_vector(i))}
+                 for i in range(len(items))],
+        "model": request.get("model"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 @dataclass
@@ -149,6 +183,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = {}
         with self.fake.lock:
             self.fake.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        if self.path == "/v1/embeddings":
+            if body.get("model") == "rate-limited":
+                self._json(429, _error("Rate limit reached for requests per min (RPM): Limit 3, Used 3, Requested 1.",
+                                       "requests", "rate_limit_exceeded"), {"retry-after": RETRY_AFTER})
+            else:
+                self._json(200, embeddings(body))
+            return
         if self.path != "/v1/chat/completions":
             self._json(404, _error(f"Unknown request URL: POST {self.path}", "invalid_request_error", "unknown_url"))
             return

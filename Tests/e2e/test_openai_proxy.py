@@ -146,9 +146,12 @@ def _metered_error(stack: Stack, error: openai.APIStatusError) -> None:
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_upstream_429_is_rate_limit_error(stack: Stack, stream: bool) -> None:
+    before = len(stack.fake.requests_for("rate-limited"))
     with pytest.raises(openai.RateLimitError) as caught:
         client(stack).chat.completions.create(model="rate-limited", messages=MESSAGES, stream=stream)
     _metered_error(stack, caught.value)
+    # retry-after is longer than the proxy's retry wait: answered at once, no retry.
+    assert len(stack.fake.requests_for("rate-limited")) == before + 1
     assert caught.value.response.headers["retry-after"] == fake_openai.RETRY_AFTER
     assert caught.value.code == "rate_limit_exceeded"
 
@@ -158,7 +161,8 @@ def test_upstream_500_is_internal_server_error(stack: Stack) -> None:
         client(stack).chat.completions.create(model="server-error", messages=MESSAGES)
     _metered_error(stack, caught.value)
     assert caught.value.status_code == 500
-    assert len(stack.fake.requests_for("server-error")) == 1  # max_retries=0: one call upstream
+    # max_retries=0: the SDK called once; the proxy retried the deployment once after a 500.
+    assert len(stack.fake.requests_for("server-error")) == 2
 
 
 def test_upstream_400_is_bad_request_error(stack: Stack) -> None:

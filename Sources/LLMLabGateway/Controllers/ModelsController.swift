@@ -87,6 +87,24 @@ struct ModelsController: Sendable {
 struct MissingVirtualKey: Error {}
 
 extension Provider {
+    /// The provider's name in messages.
+    var displayName: String {
+        switch self {
+        case .openai: "OpenAI"
+        case .azureOpenAI: "Azure OpenAI"
+        case .anthropic: "Anthropic"
+        case .gemini: "Gemini"
+        }
+    }
+
+    /// "a" or "an" before ``displayName``.
+    var article: String {
+        switch self {
+        case .openai, .azureOpenAI, .anthropic: "an"
+        case .gemini: "a"
+        }
+    }
+
     /// `owned_by` in model lists.
     var ownerName: String {
         switch self {

@@ -11,7 +11,8 @@ import LLMLabStore
 /// OpenAI key serves exactly the deployment it was stored with. `provider/model` (e.g.
 /// `anthropic/claude-sonnet-4-5`) names the provider explicitly. A name no provider
 /// claims goes to the first allowed provider the project holds a key for (not Azure, whose
-/// keys are bound to a deployment): the call still succeeds and is stored unpriced.
+/// keys are bound to a deployment): the call still succeeds and is stored unpriced. A name
+/// another provider claims is not sent elsewhere when the project lacks that provider.
 enum ModelProviders {
     static let familyPrefixes: [Provider: [String]] = [
         .openai: ["gpt-", "chatgpt-", "o1", "o3", "o4", "text-embedding-", "omni-moderation", "codex-", "ft:gpt-", "ft:o"],
@@ -41,6 +42,9 @@ enum ModelProviders {
             return (candidates.first { $0.name == "default" } ?? candidates.first).map { ($0, rest) }
         }
         if let claimed = claim(model: model, keys: keys, order: order) { return claimed }
+        // A model some provider claims (e.g. `gemini-…` on a project without a Gemini key)
+        // is not sent to another provider: that would only fail there.
+        if Provider.allCases.contains(where: { $0 != .azureOpenAI && serves($0, model: model) }) { return nil }
         order.removeAll { $0 == .azureOpenAI }
         for provider in order {
             let candidates = keys.filter { $0.provider == provider }

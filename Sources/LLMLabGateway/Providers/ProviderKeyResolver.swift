@@ -123,8 +123,10 @@ struct ProviderKeyResolver: Sendable {
                 }
                 let held = Set(providers.keys.map(\.provider.rawValue)).sorted()
                 let have = held.isEmpty ? "it holds no provider keys" : "its keys (\(held.joined(separator: ", "))) do not serve it"
+                let owner = Provider.allCases.first { $0 != .azureOpenAI && ModelProviders.serves($0, model: model) }
+                let servedBy = owner.map { " ('\(model)' is \($0.article) \($0.displayName) model)" } ?? ""
                 throw GatewayError(.notFound, .invalidRequest,
-                                   "the model '\(model)' is not available to project \(providers.project.name): \(have); add a key with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider …' or a route with 'llmlab-admin route set'",
+                                   "the model '\(model)' is not available to project \(providers.project.name): \(have)\(servedBy); add a key with 'llmlab-admin key put --project \(key.projectID.uuidString.lowercased()) --provider \(owner?.rawValue ?? "…")' or a route with 'llmlab-admin route set'",
                                    param: "model", code: "model_not_found")
             }
             return UpstreamPlan(route: nil, targets: [UpstreamTarget(credential: try open(record, for: key, cache: providers.credentials), model: providerModel)])

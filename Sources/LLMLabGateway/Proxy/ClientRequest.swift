@@ -52,6 +52,52 @@ struct ClientRequest: Sendable {
         }
     }
 
+    /// Whether a stream's client bytes so far carry model output (text, a tool call, a
+    /// finish reason, usage, an error) rather than only the stream's preamble: OpenAI's
+    /// role-only first chunk, Anthropic's `message_start`, an empty text block's start,
+    /// pings and comments. Until they do, the proxy may still fall back to another
+    /// deployment, since the client has seen nothing that matters.
+    func containsOutput(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        var framer = SSEEventFramer()
+        guard var events = try? framer.append(bytes).map(Array.init) else { return true }
+        if let rest = framer.finish() { events.append(rest) }
+        return events.contains { event in
+            guard let data = SSEEventFramer.data(of: event[...]) else { return false }
+            return !isPreamble(Array(data))
+        }
+    }
+
+    private func isPreamble(_ data: [UInt8]) -> Bool {
+        guard let value = JSONValue.parse(data) else { return false }  // `[DONE]` or other text: output
+        switch api {
+        case .messages:
+            switch value["type"]?.stringValue {
+            case "message_start", "ping": return true
+            case "content_block_start":
+                let block = value["content_block"]
+                return block?["type"]?.stringValue == "text" && (block?["text"]?.stringValue ?? "").isEmpty
+            default: return false
+            }
+        case .chatCompletions, .embeddings:
+            guard value["error"] == nil, value["usage"] == nil || value["usage"] == .null,
+                  let choices = value["choices"]?.arrayValue, !choices.isEmpty
+            else { return false }
+            return choices.allSatisfy { choice in
+                guard choice["finish_reason"] == nil || choice["finish_reason"] == .null,
+                      let delta = choice["delta"]?.objectValue
+                else { return false }
+                return delta.allSatisfy { key, value in
+                    switch key {
+                    case "role": true
+                    case "content", "refusal": value == .null || value.stringValue == ""
+                    default: value == .null
+                    }
+                }
+            }
+        }
+    }
+
     /// An error event inside a stream that already started, in the client's API: what the
     /// SDKs raise on.
     func streamErrorEvent(_ error: GatewayError) -> [UInt8] {

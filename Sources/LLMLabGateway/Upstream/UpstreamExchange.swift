@@ -261,21 +261,22 @@ struct UpstreamExchange: Sendable {
             return .answered(answer)
         }
 
-        // Read until the translator has bytes for the client, so a stream that fails
-        // before its first byte can still go to another attempt.
+        // Read until the translator has model output for the client (not just a stream's
+        // preamble: a role-only chunk, `message_start`, pings), so a stream that fails
+        // before any of it reaches the client can still go to another attempt.
         let source = UpstreamBodySource(iterator: response.body.makeAsyncIterator())
         let state = StreamState(translator: translation.makeStreamTranslator(includeUsage: request.includeUsage,
                                                                              requestedModel: request.model))
         var first: [UInt8] = []
         var ended = false
         do {
-            while first.isEmpty {
+            while !state.translator.isComplete && !request.containsOutput(first) {
                 guard let piece = try await callUpstream(provider: provider, context: context, { try await source.next() }) else {
-                    first = state.translator.finish()
+                    first += state.translator.finish()
                     ended = true
                     break
                 }
-                first = try state.translator.consume(piece.readableBytesView)
+                first += try state.translator.consume(piece.readableBytesView)
                 if let streamError = state.translator.streamError {
                     metrics.recordUpstreamError(provider: provider, streamError)
                     logger.warning("upstream stream failed before its first byte", metadata: ["provider": "\(provider)"])
@@ -288,11 +289,11 @@ struct UpstreamExchange: Sendable {
             metrics.recordUpstreamError(provider: provider, .invalidResponse)
             throw GatewayError.invalidUpstreamResponse(provider, error.description)
         }
-        if first.isEmpty && ended {
-            // The provider ended its body without a single event: an empty answer.
+        if ended && !state.translator.isComplete && !request.containsOutput(first) {
+            // The provider ended its body before any output: nothing was answered.
             metrics.recordUpstreamError(provider: provider, .invalidResponse)
             return .failed(Failure(errorClass: .invalidResponse, status: status,
-                                   error: .invalidUpstreamResponse(provider, "the stream ended before any event")))
+                                   error: .invalidUpstreamResponse(provider, "the stream ended before any output")))
         }
         state.firstByteAt = .now
 

@@ -70,14 +70,28 @@ struct EmbeddingsTests {
         return try #require(keys.first { $0.provider == .azureOpenAI }).azureEndpoint
     }
 
-    @Test("a project with only an Anthropic key: 400 saying Anthropic has no embeddings API; nothing sent upstream")
+    @Test("a project with only an Anthropic key: an OpenAI embedding model is 404 naming the provider key to add; nothing sent upstream")
     func anthropicOnlyProject() async throws {
         try await GatewayHarness.with { harness in
             let reply = try await S.post(harness, "/v1/embeddings", key: harness.multi.anthropicOnlyKey, body: Self.body)
-            #expect(reply.status == 400)
+            #expect(reply.status == 404)
+            #expect(reply.error["code"] as? String == "model_not_found")
             let message = reply.error["message"] as? String ?? ""
-            #expect(message.contains("embeddings"))
-            #expect(message.contains("Anthropic"))
+            #expect(message.contains("OpenAI model"))
+            #expect(message.contains("--provider openai"))
+            #expect(harness.anthropic.received.isEmpty && harness.fake.received.isEmpty)
+        }
+    }
+
+    @Test("a project with only an Anthropic key: a model no provider claims is 400 saying Anthropic has no embeddings API")
+    func anthropicOnlyProjectUnknownModel() async throws {
+        try await GatewayHarness.with { harness in
+            let reply = try await S.post(harness, "/v1/embeddings", key: harness.multi.anthropicOnlyKey,
+                                         body: #"{"model":"house-embedder","input":"hello"}"#)
+            #expect(reply.status == 400)
+            #expect(reply.error["code"] as? String == "unsupported_operation")
+            let message = reply.error["message"] as? String ?? ""
+            #expect(message.contains("Anthropic has no embeddings API"))
             #expect(harness.anthropic.received.isEmpty && harness.fake.received.isEmpty)
         }
     }
