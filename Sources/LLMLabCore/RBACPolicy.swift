@@ -19,6 +19,7 @@ public enum RBACPolicy {
         "llmlab.v1.AuthService/CreateApiKey": .apiKeysWrite,
         "llmlab.v1.AuthService/ListApiKeys": .apiKeysRead,
         "llmlab.v1.AuthService/RevokeApiKey": .apiKeysWrite,
+        "llmlab.v1.AuthService/UpdateApiKey": .apiKeysWrite,
 
         "llmlab.v1.UserService/AddUser": .usersWrite,
         "llmlab.v1.UserService/ListUsers": .usersRead,

@@ -98,6 +98,19 @@ public enum Llmlab_V1_AuthService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UpdateApiKey" metadata.
+        public enum UpdateApiKey: Sendable {
+            /// Request type for "UpdateApiKey".
+            public typealias Input = Llmlab_V1_UpdateApiKeyRequest
+            /// Response type for "UpdateApiKey".
+            public typealias Output = Llmlab_V1_ApiKey
+            /// Descriptor for "UpdateApiKey".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AuthService"),
+                method: "UpdateApiKey",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "llmlab.v1.AuthService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Login.descriptor,
@@ -105,7 +118,8 @@ public enum Llmlab_V1_AuthService: Sendable {
             WhoAmI.descriptor,
             CreateApiKey.descriptor,
             ListApiKeys.descriptor,
-            RevokeApiKey.descriptor
+            RevokeApiKey.descriptor,
+            UpdateApiKey.descriptor
         ]
     }
 }
@@ -228,6 +242,27 @@ extension Llmlab_V1_AuthService {
             request: GRPCCore.StreamingServerRequest<Llmlab_V1_RevokeApiKeyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ApiKey>
+
+        /// Handle the "UpdateApiKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+        /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+        /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+        /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_UpdateApiKeyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_ApiKey` messages.
+        func updateApiKey(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_UpdateApiKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ApiKey>
     }
 
     /// Service protocol for the "llmlab.v1.AuthService" service.
@@ -334,6 +369,27 @@ extension Llmlab_V1_AuthService {
             request: GRPCCore.ServerRequest<Llmlab_V1_RevokeApiKeyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ApiKey>
+
+        /// Handle the "UpdateApiKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+        /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+        /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+        /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateApiKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_ApiKey` message.
+        func updateApiKey(
+            request: GRPCCore.ServerRequest<Llmlab_V1_UpdateApiKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ApiKey>
     }
 
     /// Simple service protocol for the "llmlab.v1.AuthService" service.
@@ -438,6 +494,27 @@ extension Llmlab_V1_AuthService {
             request: Llmlab_V1_RevokeApiKeyRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Llmlab_V1_ApiKey
+
+        /// Handle the "UpdateApiKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+        /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+        /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+        /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_UpdateApiKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_ApiKey` to respond with.
+        func updateApiKey(
+            request: Llmlab_V1_UpdateApiKeyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_ApiKey
     }
 }
 
@@ -511,6 +588,17 @@ extension Llmlab_V1_AuthService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AuthService.Method.UpdateApiKey.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_UpdateApiKeyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ApiKey>(),
+            handler: { request, context in
+                try await self.updateApiKey(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -577,6 +665,17 @@ extension Llmlab_V1_AuthService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ApiKey> {
         let response = try await self.revokeApiKey(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateApiKey(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_UpdateApiKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ApiKey> {
+        let response = try await self.updateApiKey(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -658,6 +757,19 @@ extension Llmlab_V1_AuthService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ApiKey> {
         return GRPCCore.ServerResponse<Llmlab_V1_ApiKey>(
             message: try await self.revokeApiKey(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func updateApiKey(
+        request: GRPCCore.ServerRequest<Llmlab_V1_UpdateApiKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ApiKey> {
+        return GRPCCore.ServerResponse<Llmlab_V1_ApiKey>(
+            message: try await self.updateApiKey(
                 request: request.message,
                 context: context
             ),
@@ -797,6 +909,32 @@ extension Llmlab_V1_AuthService {
         func revokeApiKey<Result>(
             request: GRPCCore.ClientRequest<Llmlab_V1_RevokeApiKeyRequest>,
             serializer: some GRPCCore.MessageSerializer<Llmlab_V1_RevokeApiKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ApiKey>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ApiKey>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateApiKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+        /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+        /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+        /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateApiKeyRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_UpdateApiKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ApiKey` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateApiKey<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_UpdateApiKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_UpdateApiKeyRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ApiKey>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ApiKey>) async throws -> Result
@@ -1011,6 +1149,43 @@ extension Llmlab_V1_AuthService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UpdateApiKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+        /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+        /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+        /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateApiKeyRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_UpdateApiKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ApiKey` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateApiKey<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_UpdateApiKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_UpdateApiKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ApiKey>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ApiKey>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AuthService.Method.UpdateApiKey.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1169,6 +1344,38 @@ extension Llmlab_V1_AuthService.ClientProtocol {
         try await self.revokeApiKey(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_RevokeApiKeyRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ApiKey>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateApiKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+    /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+    /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+    /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_UpdateApiKeyRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateApiKey<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_UpdateApiKeyRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ApiKey>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateApiKey(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_UpdateApiKeyRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ApiKey>(),
             options: options,
             onResponse: handleResponse
@@ -1355,6 +1562,42 @@ extension Llmlab_V1_AuthService.ClientProtocol {
             metadata: metadata
         )
         return try await self.revokeApiKey(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateApiKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Changes a key's name and proxy limits; the secret, role, project, scopes and
+    /// > expiry stay as they are. Returns the updated key. Fails with NOT_FOUND for an id
+    /// > the tenant does not hold, FAILED_PRECONDITION for a revoked key and
+    /// > INVALID_ARGUMENT (naming the field) for a negative limit or a malformed budget.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateApiKey<Result>(
+        _ message: Llmlab_V1_UpdateApiKeyRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ApiKey>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_UpdateApiKeyRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateApiKey(
             request: request,
             options: options,
             onResponse: handleResponse

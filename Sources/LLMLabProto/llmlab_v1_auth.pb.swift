@@ -398,6 +398,64 @@ public nonisolated struct Llmlab_V1_RevokeApiKeyRequest: Sendable {
   public init() {}
 }
 
+/// Each optional field left unset keeps the key's current value.
+public nonisolated struct Llmlab_V1_UpdateApiKeyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// A new display name; must not be empty when set.
+  public var name: String {
+    get {_name ?? String()}
+    set {_name = newValue}
+  }
+  /// Returns true if `name` has been explicitly set.
+  public var hasName: Bool {self._name != nil}
+  /// Clears the value of `name`. Subsequent reads from it will return its default value.
+  public mutating func clearName() {self._name = nil}
+
+  /// Exact decimal USD per calendar month (UTC), e.g. "50" or "12.50"; "" clears the budget.
+  public var monthlyBudgetUsd: String {
+    get {_monthlyBudgetUsd ?? String()}
+    set {_monthlyBudgetUsd = newValue}
+  }
+  /// Returns true if `monthlyBudgetUsd` has been explicitly set.
+  public var hasMonthlyBudgetUsd: Bool {self._monthlyBudgetUsd != nil}
+  /// Clears the value of `monthlyBudgetUsd`. Subsequent reads from it will return its default value.
+  public mutating func clearMonthlyBudgetUsd() {self._monthlyBudgetUsd = nil}
+
+  /// Requests per minute; 0 clears the limit; negative is INVALID_ARGUMENT.
+  public var rpmLimit: Int32 {
+    get {_rpmLimit ?? 0}
+    set {_rpmLimit = newValue}
+  }
+  /// Returns true if `rpmLimit` has been explicitly set.
+  public var hasRpmLimit: Bool {self._rpmLimit != nil}
+  /// Clears the value of `rpmLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearRpmLimit() {self._rpmLimit = nil}
+
+  /// Tokens (prompt + completion) per minute; 0 clears the limit; negative is INVALID_ARGUMENT.
+  public var tpmLimit: Int32 {
+    get {_tpmLimit ?? 0}
+    set {_tpmLimit = newValue}
+  }
+  /// Returns true if `tpmLimit` has been explicitly set.
+  public var hasTpmLimit: Bool {self._tpmLimit != nil}
+  /// Clears the value of `tpmLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearTpmLimit() {self._tpmLimit = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _name: String? = nil
+  fileprivate var _monthlyBudgetUsd: String? = nil
+  fileprivate var _rpmLimit: Int32? = nil
+  fileprivate var _tpmLimit: Int32? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "llmlab.v1"
@@ -986,6 +1044,60 @@ nonisolated extension Llmlab_V1_RevokeApiKeyRequest: SwiftProtobuf.Message, Swif
 
   public static func ==(lhs: Llmlab_V1_RevokeApiKeyRequest, rhs: Llmlab_V1_RevokeApiKeyRequest) -> Bool {
     if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_UpdateApiKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateApiKeyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}monthly_budget_usd\0\u{3}rpm_limit\0\u{3}tpm_limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._monthlyBudgetUsd) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self._rpmLimit) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self._tpmLimit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._name {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._monthlyBudgetUsd {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._rpmLimit {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._tpmLimit {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_UpdateApiKeyRequest, rhs: Llmlab_V1_UpdateApiKeyRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._name != rhs._name {return false}
+    if lhs._monthlyBudgetUsd != rhs._monthlyBudgetUsd {return false}
+    if lhs._rpmLimit != rhs._rpmLimit {return false}
+    if lhs._tpmLimit != rhs._tpmLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,8 +7,8 @@ import SwiftProtobuf
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey",
-        abstract: "Create, list and revoke LLMLab API keys.",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Create, list, update and revoke LLMLab API keys.",
+        subcommands: [Create.self, List.self, Update.self, Revoke.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -114,6 +114,57 @@ struct APIKeyCommand: AsyncParsableCommand {
                 }
                 return table
             }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an API key's name or proxy limits; only what you pass changes.")
+
+        @Argument(help: "The key's id (see `apikey list`).")
+        var id: String
+
+        @Option(help: "New name.")
+        var name: String?
+
+        @Option(help: ArgumentHelp("New monthly budget in USD for proxy calls with this key, e.g. 50 or 12.50.", valueName: "usd"))
+        var budget: USDArgument?
+
+        @Flag(name: .customLong("no-budget"), help: "Remove the monthly budget.")
+        var noBudget = false
+
+        @Option(help: ArgumentHelp("Requests per minute through the proxy; 0 removes the limit.", valueName: "n"))
+        var rpm: Int?
+
+        @Option(help: ArgumentHelp("Tokens (prompt + completion) per minute through the proxy; 0 removes the limit.", valueName: "n"))
+        var tpm: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if budget != nil && noBudget {
+                throw ValidationError("pass either --budget or --no-budget, not both")
+            }
+            if let rpm, rpm < 0 { throw ValidationError("--rpm must be 0 (no limit) or more") }
+            if let tpm, tpm < 0 { throw ValidationError("--tpm must be 0 (no limit) or more") }
+            if name == nil && budget == nil && !noBudget && rpm == nil && tpm == nil {
+                throw ValidationError("nothing to change: pass --name, --budget, --no-budget, --rpm or --tpm")
+            }
+        }
+
+        func run() async throws {
+            let request = Llmlab_V1_UpdateApiKeyRequest.with {
+                $0.id = id
+                if let name { $0.name = name }
+                if let budget { $0.monthlyBudgetUsd = budget.decimal }
+                if noBudget { $0.monthlyBudgetUsd = "" }
+                if let rpm { $0.rpmLimit = Int32(clamping: rpm) }
+                if let tpm { $0.tpmLimit = Int32(clamping: tpm) }
+            }
+            let key = try await global.withAuthenticatedClient { client in
+                try await client.auth.updateApiKey(request, metadata: client.metadata, options: client.options)
+            }
+            try global.output.emit(key) { APIKeyView.details(key).print() }
         }
     }
 

@@ -136,6 +136,23 @@ expect "api key with limits" 0 'monthly budget: +\$12\.50' -- "$admin" apikey cr
 expect "api key list shows the limits" 0 'capped .*\$12\.50 +60 +40000' -- "$admin" apikey list
 expect "a bad key budget names the field" 64 "budget" -- "$admin" apikey create bad --role member --scopes proxy --budget 1.1234567
 expect "limits need the proxy scope" 1 "monthly_budget_usd" -- "$admin" apikey create bad --role member --budget 5
+apikey_id() { "$admin" apikey list --all --json | python3 -c "import json,sys; print([k['id'] for k in json.load(sys.stdin) if k['name']==sys.argv[1]][0])" "$1"; }
+capped=$(apikey_id capped)
+expect "api key update changes what is passed" 0 'rpm limit: +120' -- "$admin" apikey update "$capped" --rpm 120
+expect "api key update keeps what is not passed" 0 'capped .*\$12\.50 +120 +40000' -- "$admin" apikey list
+expect "api key update clears the budget and tpm" 0 'monthly budget: +none' -- "$admin" apikey update "$capped" --no-budget --tpm 0
+expect "api key update --json" 0 '^capped-v2 25.00 120 none$' -- bash -c "'$admin' apikey update '$capped' --name capped-v2 --budget 25 --json | python3 -c \"import json,sys; k=json.load(sys.stdin); print(k['name'], k['monthlyBudgetUsd'], k.get('rpmLimit', 'none'), k.get('tpmLimit', 'none'))\""
+expect "api key list shows the updated key" 0 'capped-v2 .*\$25\.00 +120 +none' -- "$admin" apikey list
+expect "api key update --budget with --no-budget is a usage error" 64 "not both" -- "$admin" apikey update "$capped" --budget 5 --no-budget
+expect "api key update with a negative --rpm is a usage error" 64 "rpm" -- "$admin" apikey update "$capped" --rpm -1
+expect "api key update with nothing to change is a usage error" 64 "nothing to change" -- "$admin" apikey update "$capped"
+expect "api key update of an unknown key is not found" 1 "not found" -- "$admin" apikey update 00000000-0000-0000-0000-000000000000 --name x
+expect "api key update: limits need the proxy scope" 1 "rpm_limit" -- "$admin" apikey update "$(apikey_id ci)" --rpm 5
+"$admin" apikey create doomed --role viewer >/dev/null 2>&1
+doomed=$(apikey_id doomed)
+"$admin" apikey revoke "$doomed" >/dev/null 2>&1
+expect "a revoked api key cannot be updated" 1 "revoked" -- "$admin" apikey update "$doomed" --name again
+expect "api key updates are audited" 0 "UpdateApiKey" -- "$admin" audit list --limit 20
 expect "the API key authenticates" 0 "apikey|api key" -- "$admin" --token "$apikey" whoami
 expect "a member key cannot create projects" 1 "permission denied" -- "$admin" --token "$apikey" project create nope
 expect "user add" 0 "bob@acme.example" -- bash -c "echo 'another long password' | '$admin' user add bob@acme.example --role viewer"

@@ -117,7 +117,10 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
             expiresAt = date
         }
         let scopes = try Self.scopes(request.scopes)
-        let limits = try Self.limits(request)
+        let limits = try Self.limitChanges(
+            monthlyBudgetUsd: request.monthlyBudgetUsd, rpmLimit: request.hasRpmLimit ? request.rpmLimit : nil,
+            tpmLimit: request.hasTpmLimit ? request.tpmLimit : nil, zeroClears: false, scopes: scopes
+        ).asLimits
         let keyProjectID = projectID
         let token = SecretToken.issue(.apiKey)
         let logger = plane.logger
@@ -144,30 +147,58 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
         }
     }
 
-    /// The key's optional limits, each error naming its field.
-    static func limits(_ request: Llmlab_V1_CreateApiKeyRequest) throws -> ApiKeyLimits {
-        var limits = ApiKeyLimits()
-        if !request.monthlyBudgetUsd.isEmpty {
-            limits.monthlyBudget = try USDAmount.parse(request.monthlyBudgetUsd, field: "monthly_budget_usd")
+    /// Per-key limits as a request states them: `nil` leaves a limit as it is, `.some(nil)`
+    /// means none. The one place CreateApiKey and UpdateApiKey validate limits.
+    struct LimitChanges: Equatable {
+        var monthlyBudget: USDAmount??
+        var rpm: Int??
+        var tpm: Int??
+
+        /// What a new key gets: every limit left alone is none.
+        var asLimits: ApiKeyLimits {
+            ApiKeyLimits(monthlyBudget: monthlyBudget ?? nil, rpm: rpm ?? nil, tpm: tpm ?? nil)
         }
-        if request.hasRpmLimit {
-            guard request.rpmLimit > 0 else {
-                throw ValidationError(field: "rpm_limit", reason: "must be a positive number of requests per minute (got \(request.rpmLimit)); leave it unset for no limit")
+    }
+
+    /// Parses the limits a request sends (nil = field unset), each error naming its field.
+    /// A budget of "" means none. With `zeroClears` (UpdateApiKey), a limit of 0 removes it;
+    /// otherwise (CreateApiKey) a set limit must be positive. Setting a limit needs the key
+    /// to carry the proxy scope: limits act on proxy calls only.
+    static func limitChanges(
+        monthlyBudgetUsd: String?, rpmLimit: Int32?, tpmLimit: Int32?, zeroClears: Bool, scopes: [String]
+    ) throws -> LimitChanges {
+        var changes = LimitChanges()
+        if let budget = monthlyBudgetUsd {
+            changes.monthlyBudget = .some(budget.isEmpty ? nil : try USDAmount.parse(budget, field: "monthly_budget_usd"))
+        }
+        changes.rpm = try rateLimit(rpmLimit, field: "rpm_limit", unit: "requests per minute", zeroClears: zeroClears)
+        changes.tpm = try rateLimit(tpmLimit, field: "tpm_limit", unit: "tokens per minute", zeroClears: zeroClears)
+        var limitedFields: [String] = []
+        if case .some(.some) = changes.monthlyBudget { limitedFields.append("monthly_budget_usd") }
+        if case .some(.some) = changes.rpm { limitedFields.append("rpm_limit") }
+        if case .some(.some) = changes.tpm { limitedFields.append("tpm_limit") }
+        if let field = limitedFields.first, !scopes.contains(ApiKeyScope.proxy) {
+            // Say so rather than store a limit that never applies.
+            let reason = zeroClears
+                ? "limits apply to proxy calls only and this key has no proxy scope; create a key with --scopes proxy to limit it"
+                : "limits apply to proxy calls only; add the proxy scope (--scopes proxy) or drop the limit"
+            throw ValidationError(field: field, reason: reason)
+        }
+        return changes
+    }
+
+    private static func rateLimit(_ value: Int32?, field: String, unit: String, zeroClears: Bool) throws -> Int?? {
+        guard let value else { return nil }
+        if zeroClears {
+            guard value >= 0 else {
+                throw ValidationError(field: field, reason: "must not be negative (got \(value)); send a positive number of \(unit), or 0 to remove the limit")
             }
-            limits.rpm = Int(request.rpmLimit)
+            return .some(value == 0 ? nil : Int(value))
         }
-        if request.hasTpmLimit {
-            guard request.tpmLimit > 0 else {
-                throw ValidationError(field: "tpm_limit", reason: "must be a positive number of tokens per minute (got \(request.tpmLimit)); leave it unset for no limit")
-            }
-            limits.tpm = Int(request.tpmLimit)
+        guard value > 0 else {
+            throw ValidationError(field: field, reason: "must be a positive number of \(unit) (got \(value)); leave it unset for no limit")
         }
-        if limits != ApiKeyLimits(), !request.scopes.contains(ApiKeyScope.proxy) {
-            // Limits only act on proxy calls; say so rather than store a limit that never applies.
-            let field = !request.monthlyBudgetUsd.isEmpty ? "monthly_budget_usd" : (request.hasRpmLimit ? "rpm_limit" : "tpm_limit")
-            throw ValidationError(field: field, reason: "limits apply to proxy calls only; add the proxy scope (--scopes proxy) or drop the limit")
-        }
-        return limits
+        return .some(Int(value))
     }
 
     static func scopes(_ requested: [String]) throws -> [String] {
@@ -208,15 +239,60 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
             guard let key = try await keys.find(tenantID: tenant.id, id: id),
                   principal.projectID == nil || key.projectID == principal.projectID
             else { throw APIError.notFound("API key", request.id) }
-            let callerRole = principal.role ?? .viewer
-            guard key.role <= callerRole, callerRole >= .admin || key.createdBy == principal.actor else {
-                throw APIError(.permissionDenied, "you may revoke keys you created, or any key as an admin; this key's role is \(key.role.rawValue)")
-            }
+            try Self.requireMayManage(key, principal: principal, action: "revoke")
             guard let revoked = try await keys.revoke(tenantID: tenant.id, id: id) else { throw APIError.notFound("API key", request.id) }
             try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "apikey:\(id.uuidString.lowercased())",
                                      detail: ["name": key.name])
             return revoked
         }
         return MessageMapping.apiKey(revoked)
+    }
+
+    func updateApiKey(request: Llmlab_V1_UpdateApiKeyRequest, context: ServerContext) async throws -> Llmlab_V1_ApiKey {
+        let (principal, tenant) = try CallContext.require().requireTenant()
+        let id = try Validate.id(request.id, field: "id")
+        let name = request.hasName ? try Validate.name(request.name, field: "name", maxLength: 100) : nil
+        guard request.hasName || request.hasMonthlyBudgetUsd || request.hasRpmLimit || request.hasTpmLimit else {
+            throw ValidationError(field: "name", reason: "nothing to change: set name, monthly_budget_usd, rpm_limit or tpm_limit")
+        }
+        let logger = plane.logger
+        let auditor = plane.auditor
+        let updated = try await plane.database.withControlTransaction { connection in
+            let keys = ApiKeyRepository(connection, logger: logger)
+            guard let key = try await keys.find(tenantID: tenant.id, id: id),
+                  principal.projectID == nil || key.projectID == principal.projectID
+            else { throw APIError.notFound("API key", request.id) }
+            try Self.requireMayManage(key, principal: principal, action: "change")
+            guard key.revokedAt == nil else {
+                throw APIError(.failedPrecondition, "API key \(key.name) is revoked and cannot be changed; create a new key instead")
+            }
+            // Validated against the stored key's scopes: a limit needs the proxy scope.
+            let limits = try Self.limitChanges(
+                monthlyBudgetUsd: request.hasMonthlyBudgetUsd ? request.monthlyBudgetUsd : nil,
+                rpmLimit: request.hasRpmLimit ? request.rpmLimit : nil,
+                tpmLimit: request.hasTpmLimit ? request.tpmLimit : nil, zeroClears: true, scopes: key.scopes)
+            guard let updated = try await keys.update(
+                tenantID: tenant.id, id: id, name: name, monthlyBudget: limits.monthlyBudget, rpm: limits.rpm, tpm: limits.tpm)
+            else {
+                throw APIError(.failedPrecondition, "API key \(key.name) was revoked meanwhile and cannot be changed")
+            }
+            var detail = ["name": updated.name]
+            if name != nil, key.name != updated.name { detail["previous_name"] = key.name }
+            if let budget = limits.monthlyBudget { detail["monthly_budget_usd"] = budget?.description ?? "none" }
+            if let rpm = limits.rpm { detail["rpm_limit"] = rpm.map(String.init) ?? "none" }
+            if let tpm = limits.tpm { detail["tpm_limit"] = tpm.map(String.init) ?? "none" }
+            try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "apikey:\(id.uuidString.lowercased())",
+                                     detail: detail)
+            return updated
+        }
+        return MessageMapping.apiKey(updated)
+    }
+
+    /// Who may revoke or change a key: its creator, or an admin; never a key of a higher role than the caller's.
+    static func requireMayManage(_ key: ApiKeyRecord, principal: Principal, action: String) throws {
+        let callerRole = principal.role ?? .viewer
+        guard key.role <= callerRole, callerRole >= .admin || key.createdBy == principal.actor else {
+            throw APIError(.permissionDenied, "you may \(action) keys you created, or any key as an admin; this key's role is \(key.role.rawValue)")
+        }
     }
 }

@@ -146,6 +146,33 @@ public struct ApiKeyRepository: Sendable {
         return try await Self.decode(rows).first
     }
 
+    /// Changes a live key's name and limits; `nil` leaves a field alone, `.some(nil)` clears
+    /// a limit. Only the changed columns are written, so concurrent updates of different
+    /// fields do not undo each other. Nil when the tenant holds no such live key (another
+    /// tenant's id, or a key revoked meanwhile).
+    public func update(
+        tenantID: UUID, id: UUID, name: String?, monthlyBudget: USDAmount??, rpm: Int??, tpm: Int??
+    ) async throws -> ApiKeyRecord? {
+        let setName = name != nil
+        let setBudget = monthlyBudget != nil
+        let budgetText: String? = monthlyBudget.flatMap { $0?.description }
+        let setRPM = rpm != nil
+        let rpmValue: Int32? = rpm.flatMap { $0.map(Int32.init(clamping:)) }
+        let setTPM = tpm != nil
+        let tpmValue: Int32? = tpm.flatMap { $0.map(Int32.init(clamping:)) }
+        let rows = try await connection.query("""
+            UPDATE control.api_keys SET
+                name = CASE WHEN \(setName) THEN \(name ?? "") ELSE name END,
+                monthly_budget_usd = CASE WHEN \(setBudget) THEN \(budgetText)::numeric ELSE monthly_budget_usd END,
+                rpm_limit = CASE WHEN \(setRPM) THEN \(rpmValue)::int4 ELSE rpm_limit END,
+                tpm_limit = CASE WHEN \(setTPM) THEN \(tpmValue)::int4 ELSE tpm_limit END
+            WHERE tenant_id = \(tenantID) AND id = \(id) AND revoked_at IS NULL
+            RETURNING id, tenant_id, name, prefix, role, project_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at,
+                   monthly_budget_usd::text, rpm_limit, tpm_limit
+            """, logger: logger)
+        return try await Self.decode(rows).first
+    }
+
     static func decode(_ rows: PostgresRowSequence) async throws -> [ApiKeyRecord] {
         var result: [ApiKeyRecord] = []
         for try await row in rows {

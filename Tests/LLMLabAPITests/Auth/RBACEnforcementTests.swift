@@ -35,6 +35,7 @@ struct RBACEnforcementTests {
             case "llmlab.v1.AuthService/CreateApiKey": _ = try await cp.auth.createApiKey(.init(), metadata: metadata)
             case "llmlab.v1.AuthService/ListApiKeys": _ = try await cp.auth.listApiKeys(.init(), metadata: metadata)
             case "llmlab.v1.AuthService/RevokeApiKey": _ = try await cp.auth.revokeApiKey(.init(), metadata: metadata)
+            case "llmlab.v1.AuthService/UpdateApiKey": _ = try await cp.auth.updateApiKey(.init(), metadata: metadata)
             case "llmlab.v1.UserService/AddUser": _ = try await cp.users.addUser(.init(), metadata: metadata)
             case "llmlab.v1.UserService/ListUsers": _ = try await cp.users.listUsers(.init(), metadata: metadata)
             case "llmlab.v1.UserService/SetRole": _ = try await cp.users.setRole(.init(), metadata: metadata)

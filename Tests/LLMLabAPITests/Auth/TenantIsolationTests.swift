@@ -45,6 +45,7 @@ struct TenantIsolationTests {
                 ("DeleteProviderKey", { _ = try await cp.providerKeys.deleteProviderKey(.with { $0.id = bKey.id }, metadata: asA) }),
                 ("ListProviderKeys(project)", { _ = try await cp.providerKeys.listProviderKeys(.with { $0.projectID = bProject.id }, metadata: asA) }),
                 ("RevokeApiKey", { _ = try await cp.auth.revokeApiKey(.with { $0.id = bApiKey.apiKey.id }, metadata: asA) }),
+                ("UpdateApiKey", { _ = try await cp.auth.updateApiKey(.with { $0.id = bApiKey.apiKey.id; $0.name = "pwned" }, metadata: asA) }),
                 ("CreateApiKey(project)", {
                     _ = try await cp.auth.createApiKey(.with { $0.name = "x"; $0.role = .viewer; $0.projectID = bProject.id }, metadata: asA)
                 }),
@@ -77,7 +78,7 @@ struct TenantIsolationTests {
             #expect(keys.providerKeys.map(\.id) == [bKey.id])
             #expect(!keys.providerKeys[0].hasRotatedAt)
             let apiKeys = try await cp.auth.listApiKeys(.init(), metadata: b.ownerAuth)
-            #expect(apiKeys.apiKeys.contains { $0.id == bApiKey.apiKey.id && !$0.hasRevokedAt })
+            #expect(apiKeys.apiKeys.contains { $0.id == bApiKey.apiKey.id && !$0.hasRevokedAt && $0.name == "beta ci" })
             let users = try await cp.users.listUsers(.init(), metadata: b.ownerAuth)
             #expect(users.users.count == 2)
             #expect(users.users.first { $0.id == bUserID }?.role == .member)

@@ -170,4 +170,137 @@ struct AuthTests {
             }
         }
     }
+
+    @Test("UpdateApiKey: sets and clears each field, unset fields keep their value, the change is audited")
+    func apiKeyUpdate() async throws {
+        try await TestControlPlane.with { cp in
+            let t = try await cp.makeTenant("keyupdate-co")
+            let created = try await cp.auth.createApiKey(.with {
+                $0.name = "app"
+                $0.role = .member
+                $0.scopes = ["proxy"]
+                $0.monthlyBudgetUsd = "12.5"
+                $0.rpmLimit = 60
+                $0.tpmLimit = 40000
+            }, metadata: t.ownerAuth)
+            let id = created.apiKey.id
+            func update(_ build: (inout Llmlab_V1_UpdateApiKeyRequest) -> Void) async throws -> Llmlab_V1_ApiKey {
+                var request = Llmlab_V1_UpdateApiKeyRequest.with { $0.id = id }
+                build(&request)
+                return try await cp.auth.updateApiKey(request, metadata: t.ownerAuth)
+            }
+
+            // Each field on its own; the others keep their value.
+            var key = try await update { $0.name = "app v2" }
+            #expect(key.name == "app v2" && key.monthlyBudgetUsd == "12.50" && key.rpmLimit == 60 && key.tpmLimit == 40000)
+            key = try await update { $0.monthlyBudgetUsd = "99.95" }
+            #expect(key.name == "app v2" && key.monthlyBudgetUsd == "99.95" && key.rpmLimit == 60 && key.tpmLimit == 40000)
+            key = try await update { $0.rpmLimit = 120 }
+            #expect(key.name == "app v2" && key.monthlyBudgetUsd == "99.95" && key.rpmLimit == 120 && key.tpmLimit == 40000)
+            key = try await update { $0.tpmLimit = 1000 }
+            #expect(key.name == "app v2" && key.monthlyBudgetUsd == "99.95" && key.rpmLimit == 120 && key.tpmLimit == 1000)
+            // What is returned is what is stored; the secret, role, scopes and prefix are untouched.
+            let listed = try #require(try await cp.auth.listApiKeys(.init(), metadata: t.ownerAuth).apiKeys.first { $0.id == id })
+            #expect(listed == key)
+            #expect(key.prefix == created.apiKey.prefix && key.role == .member && key.scopes == ["proxy"])
+
+            // Clearing: "" for the budget, 0 for the rate limits, each on its own.
+            key = try await update { $0.monthlyBudgetUsd = "" }
+            #expect(key.monthlyBudgetUsd.isEmpty && key.rpmLimit == 120 && key.tpmLimit == 1000)
+            key = try await update { $0.rpmLimit = 0 }
+            #expect(key.monthlyBudgetUsd.isEmpty && key.rpmLimit == 0 && key.tpmLimit == 1000)
+            key = try await update { $0.tpmLimit = 0 }
+            #expect(key.monthlyBudgetUsd.isEmpty && key.rpmLimit == 0 && key.tpmLimit == 0 && key.name == "app v2")
+            // And all at once back again.
+            key = try await update {
+                $0.name = "app v3"
+                $0.monthlyBudgetUsd = "5"
+                $0.rpmLimit = 10
+                $0.tpmLimit = 20
+            }
+            #expect(key.name == "app v3" && key.monthlyBudgetUsd == "5.00" && key.rpmLimit == 10 && key.tpmLimit == 20)
+
+            // Every change wrote an audit row naming the key and what changed.
+            let events = try await cp.audit.listAuditEvents(
+                .with { $0.action = "llmlab.v1.AuthService/UpdateApiKey"; $0.pageSize = 100 }, metadata: t.ownerAuth).events
+            #expect(events.count == 8)
+            #expect(events.allSatisfy { $0.target == "apikey:\(id)" && $0.outcome == "success" && $0.actor == "user:\(t.ownerID)" })
+            let last = try #require(events.first)
+            #expect(last.detail.contains("monthly_budget_usd=5.00") && last.detail.contains("rpm_limit=10") && last.detail.contains("previous_name=app v2"))
+            #expect(events.contains { $0.detail.contains("rpm_limit=none") })
+            #expect(try await cp.audit.verifyAuditChain(.init(), metadata: t.ownerAuth).ok)
+        }
+    }
+
+    @Test("UpdateApiKey refuses bad values naming the field, revoked keys, viewers and other tenants' keys")
+    func apiKeyUpdateRules() async throws {
+        try await TestControlPlane.with { cp in
+            let t = try await cp.makeTenant("keyupdrules-co")
+            let key = try await cp.auth.createApiKey(.with {
+                $0.name = "app"
+                $0.role = .member
+                $0.scopes = ["proxy"]
+                $0.monthlyBudgetUsd = "10"
+                $0.rpmLimit = 60
+            }, metadata: t.ownerAuth).apiKey
+            let controlOnly = try await cp.auth.createApiKey(.with { $0.name = "ci"; $0.role = .member }, metadata: t.ownerAuth).apiKey
+
+            let bad: [(Llmlab_V1_UpdateApiKeyRequest, String)] = [
+                (.with { $0.id = key.id; $0.monthlyBudgetUsd = "-5" }, "monthly_budget_usd"),
+                (.with { $0.id = key.id; $0.monthlyBudgetUsd = "lots" }, "monthly_budget_usd"),
+                (.with { $0.id = key.id; $0.monthlyBudgetUsd = "1.1234567" }, "monthly_budget_usd"),
+                (.with { $0.id = key.id; $0.rpmLimit = -1 }, "rpm_limit"),
+                (.with { $0.id = key.id; $0.tpmLimit = -100 }, "tpm_limit"),
+                (.with { $0.id = key.id; $0.name = "" }, "name"),
+                (.with { $0.id = key.id }, "nothing to change"),
+                (.with { $0.id = "not-a-uuid"; $0.name = "x" }, "id"),
+                // Limits act on proxy calls only.
+                (.with { $0.id = controlOnly.id; $0.tpmLimit = 100 }, "tpm_limit"),
+            ]
+            for (request, needle) in bad {
+                let error = await rpcError { _ = try await cp.auth.updateApiKey(request, metadata: t.ownerAuth) }
+                #expect(error?.code == .invalidArgument, "\(needle)")
+                #expect(error?.message.contains(needle) == true, "\(String(describing: error?.message))")
+            }
+            let negative = await rpcError { _ = try await cp.auth.updateApiKey(.with { $0.id = key.id; $0.rpmLimit = -1 }, metadata: t.ownerAuth) }
+            #expect(negative?.message.contains("0 to remove") == true, "\(String(describing: negative?.message))")
+            // Clearing a limit on a key without the proxy scope is harmless and allowed.
+            let cleared = try await cp.auth.updateApiKey(
+                .with { $0.id = controlOnly.id; $0.rpmLimit = 0; $0.monthlyBudgetUsd = "" }, metadata: t.ownerAuth)
+            #expect(cleared.rpmLimit == 0 && cleared.monthlyBudgetUsd.isEmpty)
+
+            // A viewer lacks the permission; nothing changes.
+            let (_, viewerToken) = try await cp.signedInUser(t, role: .viewer)
+            #expect(await rpcCode {
+                _ = try await cp.auth.updateApiKey(.with { $0.id = key.id; $0.rpmLimit = 1 }, metadata: TestControlPlane.auth(viewerToken))
+            } == .permissionDenied)
+            // A member may change only keys they created.
+            let (_, memberToken) = try await cp.signedInUser(t, role: .member)
+            let member = TestControlPlane.auth(memberToken)
+            #expect(await rpcCode { _ = try await cp.auth.updateApiKey(.with { $0.id = key.id; $0.rpmLimit = 1 }, metadata: member) } == .permissionDenied)
+            let own = try await cp.auth.createApiKey(.with { $0.name = "own"; $0.role = .member; $0.scopes = ["proxy"] }, metadata: member).apiKey
+            let ownUpdated = try await cp.auth.updateApiKey(.with { $0.id = own.id; $0.rpmLimit = 5 }, metadata: member)
+            #expect(ownUpdated.rpmLimit == 5)
+
+            // Another tenant's key is not found, and stays as it was.
+            let other = try await cp.makeTenant("keyupdrules-other")
+            let otherKey = try await cp.auth.createApiKey(.with {
+                $0.name = "theirs"; $0.role = .member; $0.scopes = ["proxy"]; $0.rpmLimit = 7
+            }, metadata: other.ownerAuth).apiKey
+            #expect(await rpcCode {
+                _ = try await cp.auth.updateApiKey(.with { $0.id = otherKey.id; $0.name = "pwned"; $0.rpmLimit = 0 }, metadata: t.ownerAuth)
+            } == .notFound)
+            #expect(await rpcCode { _ = try await cp.auth.updateApiKey(.with { $0.id = UUID().uuidString; $0.name = "x" }, metadata: t.ownerAuth) } == .notFound)
+            let theirs = try #require(try await cp.auth.listApiKeys(.init(), metadata: other.ownerAuth).apiKeys.first { $0.id == otherKey.id })
+            #expect(theirs == otherKey)
+
+            // A revoked key cannot be changed.
+            _ = try await cp.auth.revokeApiKey(.with { $0.id = key.id }, metadata: t.ownerAuth)
+            let revoked = await rpcError { _ = try await cp.auth.updateApiKey(.with { $0.id = key.id; $0.name = "again" }, metadata: t.ownerAuth) }
+            #expect(revoked?.code == .failedPrecondition)
+            #expect(revoked?.message.contains("revoked") == true)
+            let stored = try #require(try await cp.auth.listApiKeys(.with { $0.includeRevoked = true }, metadata: t.ownerAuth).apiKeys.first { $0.id == key.id })
+            #expect(stored.name == "app" && stored.rpmLimit == 60 && stored.monthlyBudgetUsd == "10.00")
+        }
+    }
 }
