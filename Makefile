@@ -4,7 +4,7 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e test-python bench-control clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python bench-control bench-proxy clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
@@ -45,6 +45,11 @@ test-python: build
 ## Control-plane benchmarks (release build): login latency and ListProjects throughput.
 bench-control: deps
 	ops/bench/control.sh
+
+## Proxy benchmark (release build): latency the proxy adds (proxy − direct) at 1/16/64
+## clients with a fake upstream (0 and 20 ms think time), max non-streaming RPS, server RSS.
+bench-proxy: deps
+	ops/bench/proxy.sh
 
 clean:
 	rm -rf .build

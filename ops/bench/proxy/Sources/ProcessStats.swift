@@ -55,6 +55,20 @@ enum ProcessStats {
         var server: Double?
         var postgres: Double?
         var upstream: Double?
+        /// Busy CPU seconds of the whole machine (all processes, `/proc/stat`).
+        var machine: Double?
+    }
+
+    /// Busy CPU seconds of the whole machine since boot: the `cpu` line of `/proc/stat` minus
+    /// idle and iowait.
+    static func machineBusySeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard values.count >= 5 else { return nil }
+        // user nice system idle iowait irq softirq steal [guest guest_nice, already in user/nice]
+        let total = values.prefix(8).reduce(0, +)
+        return (total - values[3] - values[4]) / ticksPerSecond
     }
 
     static func sample(server: Int32?, postgres: Int32?, upstream: Int32?) -> CPUSample {
@@ -66,6 +80,7 @@ enum ProcessStats {
             sample.postgres = ([postgres] + descendants(of: postgres)).compactMap { cpu(pid: $0)?.seconds }.reduce(0, +)
         }
         if let upstream { sample.upstream = cpu(pid: upstream)?.seconds }
+        sample.machine = machineBusySeconds()
         return sample
     }
 
@@ -90,6 +105,8 @@ struct CPUUse: Codable, Sendable {
     var serverCores: Double?
     var postgresCores: Double?
     var upstreamCores: Double?
+    /// Everything else on the machine (other builds, tests): machine busy − the four above.
+    var otherCores: Double?
 
     init(from start: ProcessStats.CPUSample, to end: ProcessStats.CPUSample, wallSeconds: Double) {
         let wall = max(wallSeconds, 0.001)
@@ -101,5 +118,9 @@ struct CPUUse: Codable, Sendable {
         serverCores = use(start.server, end.server)
         postgresCores = use(start.postgres, end.postgres)
         upstreamCores = use(start.upstream, end.upstream)
+        if let machine = use(start.machine, end.machine) {
+            let ours = benchCores + (serverCores ?? 0) + (postgresCores ?? 0) + (upstreamCores ?? 0)
+            otherCores = PhaseSummary.round(max(machine - ours, 0))
+        }
     }
 }

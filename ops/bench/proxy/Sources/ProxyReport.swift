@@ -125,9 +125,9 @@ struct ProxyReport: Codable, Sendable {
         lines.append("\(request)")
         lines.append("\(durationSeconds.f(1)) s per phase after \(warmupRequestsPerConnection) warm-up request(s) per connection; one keep-alive HTTP/1.1 connection per client, closed loop")
         lines.append("")
-        lines.append("Added latency = proxy − direct (same percentile; ms); srv cores = llmlab-server CPU during the proxy phase")
+        lines.append("Added latency = proxy − direct (same percentile; ms); srv cores = llmlab-server CPU during the proxy phase, other = CPU of everything else on the machine then")
         lines.append([p("think", 5), p("clients", 7), "|", p("direct p50", 10), p("p99", 8), p("rps", 8), "|",
-                      p("proxy p50", 9), p("p99", 8), p("rps", 8), "|", p("added p50", 9), p("p99", 8), "|", p("srv cores", 9), p("errors", 6)]
+                      p("proxy p50", 9), p("p99", 8), p("rps", 8), "|", p("added p50", 9), p("p99", 8), "|", p("srv cores", 9), p("other", 6), p("errors", 6)]
             .joined(separator: " "))
         for row in latency {
             let errors = row.direct.errors + row.direct.warmupErrors + row.proxy.errors + row.proxy.warmupErrors
@@ -135,18 +135,19 @@ struct ProxyReport: Codable, Sendable {
                           p(row.direct.p50Ms.f(3), 10), p(row.direct.p99Ms.f(3), 8), p(row.direct.requestsPerSecond.f(0), 8), "|",
                           p(row.proxy.p50Ms.f(3), 9), p(row.proxy.p99Ms.f(3), 8), p(row.proxy.requestsPerSecond.f(0), 8), "|",
                           p(row.addedP50Ms.f(3), 9), p(row.addedP99Ms.f(3), 8), "|",
-                          p(row.proxy.cpu?.serverCores?.f(2) ?? "-", 9), p("\(errors)", 6)]
+                          p(row.proxy.cpu?.serverCores?.f(2) ?? "-", 9), p(row.proxy.cpu?.otherCores?.f(2) ?? "-", 6), p("\(errors)", 6)]
                 .joined(separator: " "))
         }
         lines.append("")
-        lines.append("Maximum non-streaming RPS through the proxy (think 0 ms; cores = CPU seconds / wall seconds)")
+        lines.append("Maximum non-streaming RPS through the proxy (think 0 ms); CPU in cores (CPU s / wall s), other = rest of the machine")
         lines.append([p("clients", 7), p("requests", 9), p("errors", 6), p("rps", 8), p("p50 ms", 8), p("p99 ms", 8),
-                      p("bench", 6), p("server", 6), p("pg", 6), p("fake", 6)].joined(separator: " "))
+                      p("bench", 6), p("server", 6), p("pg", 6), p("fake", 6), p("other", 6)].joined(separator: " "))
         for phase in maxRPS {
             lines.append([p("\(phase.concurrency)", 7), p("\(phase.requests)", 9), p("\(phase.errors + phase.warmupErrors)", 6),
                           p(phase.requestsPerSecond.f(0), 8), p(phase.p50Ms.f(2), 8), p(phase.p99Ms.f(2), 8),
                           p(phase.cpu?.benchCores.f(2) ?? "-", 6), p(phase.cpu?.serverCores?.f(2) ?? "-", 6),
-                          p(phase.cpu?.postgresCores?.f(2) ?? "-", 6), p(phase.cpu?.upstreamCores?.f(2) ?? "-", 6)]
+                          p(phase.cpu?.postgresCores?.f(2) ?? "-", 6), p(phase.cpu?.upstreamCores?.f(2) ?? "-", 6),
+                          p(phase.cpu?.otherCores?.f(2) ?? "-", 6)]
                 .joined(separator: " "))
         }
         lines.append("best: \(bestRPS.f(0)) RPS at \(bestRPSConcurrency) clients")
