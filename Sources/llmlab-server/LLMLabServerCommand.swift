@@ -153,7 +153,7 @@ struct RotateMasterKey: AsyncParsableCommand {
 
 func bootstrapLogging(level: Logger.Level) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        var handler = StandardErrorLogHandler(label: label)
         handler.logLevel = level
         return handler
     }

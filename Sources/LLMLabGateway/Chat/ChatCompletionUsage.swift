@@ -51,12 +51,31 @@ public struct ChatCompletionUsage: Sendable, Hashable, Decodable {
     }
 
     /// The `usage` member of a chat completion (or of a stream's usage chunk), if present
-    /// and readable. `object` is the byte range of a validated JSON object.
+    /// and readable. `object` is the byte range of a validated JSON object. Read with the
+    /// scanner, not `JSONDecoder`: this runs on every proxied response. Missing counts are
+    /// zero; a count that is not a whole number makes the usage unreadable.
     static func extract(fromObjectAt object: Range<Int>, in bytes: [UInt8]) -> ChatCompletionUsage? {
         guard let members = try? JSONScanner.members(ofObjectAt: object, in: bytes),
-              let usage = members.last(where: { $0.key == "usage" }), usage.kind == .object
+              let usage = members.last(where: { $0.key == "usage" }), usage.kind == .object,
+              let counts = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes)
         else { return nil }
-        return try? JSONDecoder().decode(ChatCompletionUsage.self, from: Data(bytes[usage.value]))
+        // nil: present but not a whole number (unreadable); absent or null: 0.
+        func count(_ name: String, in members: [JSONScanner.Member]) -> Int? {
+            guard let member = members.last(where: { $0.key == name }), member.kind != .null else { return 0 }
+            guard member.kind == .number else { return nil }
+            return Int(String(decoding: bytes[member.value], as: UTF8.self))
+        }
+        func detail(_ object: String, _ name: String) -> Int? {
+            guard let member = counts.last(where: { $0.key == object }), member.kind != .null else { return 0 }
+            guard member.kind == .object, let inner = try? JSONScanner.members(ofObjectAt: member.value, in: bytes) else { return nil }
+            return count(name, in: inner)
+        }
+        guard let prompt = count("prompt_tokens", in: counts),
+              let completion = count("completion_tokens", in: counts),
+              let cached = detail("prompt_tokens_details", "cached_tokens"),
+              let reasoning = detail("completion_tokens_details", "reasoning_tokens")
+        else { return nil }
+        return ChatCompletionUsage(promptTokens: prompt, completionTokens: completion, cachedTokens: cached, reasoningTokens: reasoning)
     }
 
     var logMetadata: [String: String] {

@@ -30,7 +30,24 @@ public struct GatewayRequestContext: RequestContext {
 
 /// Request ids: `req_` and 32 lowercase hex digits of a random UUID.
 enum RequestIDs {
+    private static let digits = Array("0123456789abcdef".utf8)
+
     static func make() -> String {
-        "req_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let id = UUID().uuid
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            for byte in "req_".utf8 {
+                buffer[index] = byte
+                index += 1
+            }
+            withUnsafeBytes(of: id) { raw in
+                for byte in raw {
+                    buffer[index] = digits[Int(byte >> 4)]
+                    buffer[index + 1] = digits[Int(byte & 0x0f)]
+                    index += 2
+                }
+            }
+            return index
+        }
     }
 }
