@@ -110,6 +110,20 @@ let package = Package(
         ),
 
         .target(
+            name: "LLMLabTracing",
+            dependencies: [
+                "LLMLabCore",
+                "LLMLabProto",
+                "LLMLabStore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
             name: "LLMLabGateway",
             dependencies: [
                 "LLMLabCore",
@@ -251,6 +265,16 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabTracingTests",
+            dependencies: [
+                "LLMLabTracing", "LLMLabCore", "LLMLabStore", "LLMLabProto", "LLMLabTestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
