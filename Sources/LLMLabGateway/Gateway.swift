@@ -5,6 +5,7 @@ import HummingbirdCore
 public import LLMLabSecurity
 public import LLMLabStore
 public import Logging
+import LLMLabCore
 import NIOCore
 
 /// The HTTP side of `llmlab-server`: the OpenAI-compatible proxy (`/v1/*`), `/healthz`
@@ -27,8 +28,16 @@ public struct Gateway: Sendable {
     /// by a service of the application).
     let deploymentHealth: DeploymentHealthTracker
 
+    /// Receives `POST /v1/traces`; without one that route answers 404.
+    let traceReceiver: (any TraceExportReceiver)?
+    /// Told about every proxied call (proxy spans).
+    let callObserver: (any ProxyCallObserver)?
+
     public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
-                metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil) {
+                metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil,
+                traceReceiver: (any TraceExportReceiver)? = nil, callObserver: (any ProxyCallObserver)? = nil) {
+        self.traceReceiver = traceReceiver
+        self.callObserver = callObserver
         self.database = database
         self.keyVault = keyVault
         self.configuration = configuration
@@ -91,17 +100,23 @@ public struct Gateway: Sendable {
         router.add(middleware: GatewayObservationMiddleware(metrics: metrics, connections: connections))
         router.addRoutes(HealthController(database: database, timeout: configuration.healthCheckTimeout, logger: logger).routes)
         router.addRoutes(MetricsController(metrics: metrics).routes)
+        let authenticator = VirtualKeyAuthenticator(database: database, logger: logger)
         let v1 = router.group("v1")
-            .add(middleware: VirtualKeyMiddleware(authenticator: VirtualKeyAuthenticator(database: database, logger: logger)))
+            .add(middleware: VirtualKeyMiddleware(authenticator: authenticator))
         v1.addRoutes(ModelsController(resolver: resolver).routes)
         let pipeline = ProxyPipeline(
             resolver: resolver,
             exchange: UpstreamExchange(client: client, configuration: configuration, metrics: metrics,
-                                       meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics)),
+                                       meter: UsageMeter(overrides: priceOverrides, writer: usageWriter, metrics: metrics, observer: callObserver)),
             admission: admission, health: deploymentHealth, maxRequestBodyBytes: configuration.maxRequestBodyBytes)
         v1.addRoutes(ChatCompletionsController(pipeline: pipeline).routes)
         v1.addRoutes(MessagesController(pipeline: pipeline).routes)
         v1.addRoutes(EmbeddingsController(pipeline: pipeline).routes)
+        if let traceReceiver {
+            router.group("v1")
+                .add(middleware: VirtualKeyMiddleware(authenticator: authenticator, scope: ApiKeyScope.ingest))
+                .addRoutes(TracesController(receiver: traceReceiver, maxBodyBytes: configuration.maxTraceBodyBytes).routes)
+        }
         return router
     }
 }

@@ -11,6 +11,9 @@ public struct GatewayConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Larger request bodies are refused with 413 before anything else happens.
     public var maxRequestBodyBytes: Int = defaultMaxRequestBodyBytes
+    /// OTLP/HTTP export bodies (`POST /v1/traces`) larger than this are refused with 413
+    /// (after gzip, the decompressed size is bounded by the tracing module).
+    public var maxTraceBodyBytes: Int = 8 * 1024 * 1024
     /// Upstream response bodies (non-streaming) larger than this are refused with 502.
     public var maxUpstreamResponseBytes: Int = 64 * 1024 * 1024
     /// Deadline for an upstream response head (time to first byte for streams).

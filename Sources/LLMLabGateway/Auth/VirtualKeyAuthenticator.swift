@@ -58,10 +58,12 @@ struct VirtualKeyAuthenticator: Sendable {
         return text
     }
 
-    func authenticate(_ credential: String?) async throws -> VirtualKey {
+    /// The key behind `credential`, which must carry `scope` (`proxy` for the LLM endpoints,
+    /// `ingest` for OTLP traces) and belong to a project.
+    func authenticate(_ credential: String?, scope: String = ApiKeyScope.proxy) async throws -> VirtualKey {
         guard let credential else {
             throw GatewayError(.unauthorized, .authentication,
-                               "no API key: send an LLMLab API key as 'Authorization: Bearer llk_…' or 'x-api-key: llk_…' (create one with 'llmlab-admin apikey create <name> --role member --project <id> --scopes proxy')",
+                               "no API key: send an LLMLab API key as 'Authorization: Bearer llk_…' or 'x-api-key: llk_…' (create one with 'llmlab-admin apikey create <name> --role member --project <id> --scopes \(scope)')",
                                code: "missing_api_key")
         }
         guard SecretToken.kind(of: credential) == .apiKey else {
@@ -81,14 +83,15 @@ struct VirtualKeyAuthenticator: Sendable {
                                "tenant \(tenant.slug) is suspended; its data is kept, and the platform operator can resume it",
                                code: "tenant_suspended")
         }
-        guard key.scopes.contains(ApiKeyScope.proxy) else {
+        guard key.scopes.contains(scope) else {
             throw GatewayError(.forbidden, .permission,
-                               "API key \(key.prefix)… does not have the proxy scope (it has: \(key.scopes.sorted().joined(separator: ", "))); create a key with '--scopes proxy'",
+                               "API key \(key.prefix)… does not have the \(scope) scope (it has: \(key.scopes.sorted().joined(separator: ", "))); create a key with '--scopes \(scope)'",
                                code: "missing_scope")
         }
         guard let projectID = key.projectID else {
+            let why = scope == ApiKeyScope.proxy ? "every proxy call is billed to one" : "every trace belongs to one"
             throw GatewayError(.forbidden, .permission,
-                               "API key \(key.prefix)… is not scoped to a project, and every proxy call is billed to one; create a project-scoped key with 'llmlab-admin apikey create <name> --role member --project <project-id> --scopes proxy'",
+                               "API key \(key.prefix)… is not scoped to a project, and \(why); create a project-scoped key with 'llmlab-admin apikey create <name> --role member --project <project-id> --scopes \(scope)'",
                                code: "project_required")
         }
         return VirtualKey(

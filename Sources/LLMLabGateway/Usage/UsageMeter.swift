@@ -11,6 +11,8 @@ struct UsageMeter: Sendable {
     let overrides: PriceOverrideCache
     let writer: UsageWriter
     let metrics: GatewayMetrics
+    /// Records each call elsewhere too (proxy spans); optional.
+    var observer: (any ProxyCallObserver)? = nil
 
     /// What is known about a call when it starts.
     struct Call: Sendable {
@@ -85,6 +87,7 @@ struct UsageMeter: Sendable {
             logger.warning("request is unpriced", metadata: ["model": "\(pricedModel)", "reason": "\(unpricedReason)"])
         }
         writer.enqueue(event)
+        observer?.proxied(event)
         return event
     }
 
