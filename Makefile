@@ -4,14 +4,14 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e test-python bench-control bench-proxy clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
 	@ops/scripts/run-server.sh "$(BIN)"
 
 ## Install what the tests need, check generated code, build, and run every test.
-test: deps proto-check test-swift test-e2e test-python
+test: deps proto-check test-swift test-e2e test-python test-sdk
 
 deps:
 	@ops/scripts/install-deps.sh
@@ -41,6 +41,14 @@ test-python: build
 	@[ -x .venv/bin/python ] || python3 -m venv .venv
 	.venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 	PYTHONDONTWRITEBYTECODE=1 LLMLAB_BIN="$(BIN)" .venv/bin/pytest -q Tests/e2e
+
+## Python SDK (sdks/python): installs it from the repo (its control-plane stubs are generated
+## from Proto/ at build time) with the openai/anthropic/recipe extras into .venv, then pytest.
+test-sdk:
+	@ops/scripts/install-deps.sh python3-venv
+	@[ -x .venv/bin/python ] || python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[dev,grpc,openai,anthropic,recipes]"
+	PYTHONDONTWRITEBYTECODE=1 .venv/bin/pytest -q sdks/python/tests
 
 ## Control-plane benchmarks (release build): login latency and ListProjects throughput.
 bench-control: deps

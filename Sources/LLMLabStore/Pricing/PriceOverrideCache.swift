@@ -1,17 +1,18 @@
-import Foundation
-import LLMLabCore
-import LLMLabStore
-import Logging
+public import Foundation
+public import LLMLabCore
+public import Logging
 import Synchronization
 
 /// Each tenant's price overrides, loaded from `price_overrides` at most once per
-/// ``ttl`` so pricing a request rarely touches the database. A load that fails (or takes
+/// ``ttl`` (or after a configuration change, ``ChangeSignal``) so pricing a proxied
+/// request or an ingested span rarely touches the database. A load that fails (or takes
 /// longer than ``loadTimeout``) keeps the last known overrides (or none) and is retried
 /// after ``retryAfterFailure``; the request is priced regardless.
-final class PriceOverrideCache: Sendable {
+public final class PriceOverrideCache: Sendable {
     private struct Entry {
         var overrides: [PriceOverride]
         var expires: ContinuousClock.Instant
+        var generation: UInt64
     }
 
     let database: Database
@@ -21,7 +22,7 @@ final class PriceOverrideCache: Sendable {
     let retryAfterFailure: Duration
     private let entries = Mutex([UUID: Entry]())
 
-    init(database: Database, logger: Logger, ttl: Duration = .seconds(30), loadTimeout: Duration = .seconds(1),
+    public init(database: Database, logger: Logger, ttl: Duration = .seconds(30), loadTimeout: Duration = .seconds(1),
          retryAfterFailure: Duration = .seconds(5)) {
         self.database = database
         self.logger = logger
@@ -30,25 +31,26 @@ final class PriceOverrideCache: Sendable {
         self.retryAfterFailure = retryAfterFailure
     }
 
-    func overrides(tenantID: UUID) async -> [PriceOverride] {
+    public func overrides(tenantID: UUID) async -> [PriceOverride] {
         let now = ContinuousClock.now
+        let generation = database.changes.current
         let cached = entries.withLock { $0[tenantID] }
-        if let cached, cached.expires > now { return cached.overrides }
+        if let cached, cached.expires > now, cached.generation == generation { return cached.overrides }
         do {
             let loaded = try await load(tenantID: tenantID)
-            entries.withLock { $0[tenantID] = Entry(overrides: loaded, expires: .now + ttl) }
+            entries.withLock { $0[tenantID] = Entry(overrides: loaded, expires: .now + ttl, generation: generation) }
             return loaded
         } catch {
             let fallback = cached?.overrides ?? []
             logger.warning("could not load price overrides; pricing with the last known ones",
                            metadata: ["tenant_id": "\(tenantID)", "known": "\(fallback.count)", "error": "\(String(reflecting: error))"])
-            entries.withLock { $0[tenantID] = Entry(overrides: fallback, expires: .now + retryAfterFailure) }
+            entries.withLock { $0[tenantID] = Entry(overrides: fallback, expires: .now + retryAfterFailure, generation: generation) }
             return fallback
         }
     }
 
     /// Forgets a tenant's overrides (tests; after a change made in this process).
-    func invalidate(tenantID: UUID) {
+    public func invalidate(tenantID: UUID) {
         _ = entries.withLock { $0.removeValue(forKey: tenantID) }
     }
 
@@ -70,8 +72,13 @@ final class PriceOverrideCache: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let overrides = first else { throw UsageWriteTimeout() }
+            guard let first = try await group.next(), let overrides = first else { throw PriceOverrideLoadTimeout() }
             return overrides
         }
     }
+}
+
+/// Loading a tenant's price overrides took longer than ``PriceOverrideCache/loadTimeout``.
+struct PriceOverrideLoadTimeout: Error, CustomStringConvertible {
+    var description: String { "loading price overrides timed out" }
 }
