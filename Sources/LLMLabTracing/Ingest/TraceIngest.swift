@@ -1,0 +1,156 @@
+public import Foundation
+import LLMLabCore
+public import LLMLabStore
+public import Logging
+import Synchronization
+
+/// Takes OTLP exports for a tenant's project — from `POST /v1/traces` or the gRPC
+/// `TraceService/Export` — and hands the mapped spans to the span writer: decode, check,
+/// map (GenAI / OpenInference / Pydantic AI conventions, priced with the catalog and the
+/// tenant's overrides, content kept only if the project captures it), then wait until the
+/// writer says they are durable. The reply reports rejected spans as `partial_success`.
+public struct TraceIngest: Sendable {
+    let database: Database
+    let sink: any SpanSink
+    let overrides: PriceOverrideCache
+    let settings: ProjectSettingsCache
+    let mapper = SpanMapper()
+    let logger: Logger
+    /// Largest OTLP body after decompression.
+    public let maxBodyBytes: Int
+
+    public init(database: Database, sink: any SpanSink, overrides: PriceOverrideCache, logger: Logger,
+                maxBodyBytes: Int = OTLPDecoder.defaultMaxBodyBytes) {
+        self.database = database
+        self.sink = sink
+        self.overrides = overrides
+        self.settings = ProjectSettingsCache(database: database, logger: logger)
+        self.logger = logger
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// What an OTLP/HTTP export is answered with.
+    public struct HTTPReply: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var body: [UInt8]
+        public var retryAfterSeconds: Int?
+    }
+
+    /// Handles one OTLP/HTTP body: 200 with `ExportTraceServiceResponse` (in the request's
+    /// encoding) when stored, 400/413/415 for a body that cannot be taken, 429 or 503 with
+    /// `Retry-After` when the writer cannot take more now.
+    public func exportHTTP(_ body: [UInt8], contentType: String, contentEncoding: String?, tenantID: UUID, projectID: UUID) async -> HTTPReply {
+        let batch: OTLPBatch
+        do {
+            batch = try OTLPDecoder.decode(body, contentType: contentType, contentEncoding: contentEncoding, maxBodyBytes: maxBodyBytes)
+        } catch {
+            let format = OTLPFormat(contentType: contentType) ?? .json
+            return HTTPReply(status: error.httpStatus, contentType: format.contentType,
+                             body: OTLPStatusBody.encode(code: 3, message: error.description, as: format))
+        }
+        do {
+            try await store(batch.spans, tenantID: tenantID, projectID: projectID)
+        } catch let error as IngestError {
+            let status = error.code == .overloaded ? 429 : (error.code == .invalid ? 400 : 503)
+            return HTTPReply(status: status, contentType: batch.format.contentType,
+                             body: OTLPStatusBody.encode(code: error.code == .invalid ? 3 : 14, message: error.message, as: batch.format),
+                             retryAfterSeconds: error.code == .invalid ? nil : (error.retryAfterSeconds ?? 1))
+        } catch {
+            logger.error("trace export failed", metadata: ["error": "\(String(reflecting: error))"])
+            return HTTPReply(status: 503, contentType: batch.format.contentType,
+                             body: OTLPStatusBody.encode(code: 14, message: "the server could not store the spans; retry", as: batch.format),
+                             retryAfterSeconds: 1)
+        }
+        return HTTPReply(status: 200, contentType: batch.format.contentType, body: OTLPResponse.encode(for: batch))
+    }
+
+    /// Maps and stores spans already decoded (the gRPC path); throws ``IngestError``.
+    public func store(_ spans: [RawSpan], tenantID: UUID, projectID: UUID) async throws {
+        guard !spans.isEmpty else { return }
+        guard let project = try await settings.settings(tenantID: tenantID, projectID: projectID) else {
+            throw IngestError(.invalid, "the API key's project \(projectID.uuidString.lowercased()) no longer exists; create a key for an existing project")
+        }
+        let tenant = TenantIngest(tenantID: tenantID, projectID: projectID, captureContent: project.captureContent)
+        let mapped = mapper.map(spans, tenant: tenant, overrides: await overrides.overrides(tenantID: tenantID))
+        try await sink.accept(mapped, tenant: tenant)
+    }
+}
+
+/// A project's trace settings per (tenant, project), reloaded after a configuration change
+/// (``ChangeSignal``) or after ``ttl``, so ingest does not read them for every export.
+final class ProjectSettingsCache: Sendable {
+    private struct Entry {
+        var settings: ProjectTraceSettings?
+        var generation: UInt64
+        var expires: ContinuousClock.Instant
+    }
+
+    let database: Database
+    let logger: Logger
+    let ttl: Duration
+    private let entries = Mutex([String: Entry]())
+
+    init(database: Database, logger: Logger, ttl: Duration = .seconds(10)) {
+        self.database = database
+        self.logger = logger
+        self.ttl = ttl
+    }
+
+    func settings(tenantID: UUID, projectID: UUID) async throws -> ProjectTraceSettings? {
+        let key = "\(tenantID)/\(projectID)"
+        let generation = database.changes.current
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[key] }), entry.generation == generation, entry.expires > now {
+            return entry.settings
+        }
+        let logger = self.logger
+        let loaded = try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+            try await ProjectTraceSettingsRepository(connection, logger: logger).settings(projectID: projectID)
+        }
+        entries.withLock { entries in
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[key] = Entry(settings: loaded, generation: generation, expires: now + ttl)
+        }
+        return loaded
+    }
+}
+
+/// A `google.rpc.Status` body for failed OTLP/HTTP exports, as the specification asks:
+/// encoded like the request (protobuf field 1 `code`, field 2 `message`; or JSON).
+enum OTLPStatusBody {
+    static func encode(code: Int32, message: String, as format: OTLPFormat) -> [UInt8] {
+        switch format {
+        case .json:
+            let escaped = message.unicodeScalars.map { scalar -> String in
+                switch scalar {
+                case "\"": return "\\\""
+                case "\\": return "\\\\"
+                case "\n": return "\\n"
+                default: return scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : String(scalar)
+                }
+            }.joined()
+            return Array(#"{"code":\#(code),"message":"\#(escaped)"}"#.utf8)
+        case .protobuf:
+            var out: [UInt8] = [0x08]
+            out += varint(UInt64(code))
+            let text = Array(message.utf8)
+            out.append(0x12)
+            out += varint(UInt64(text.count))
+            out += text
+            return out
+        }
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value
+        var out: [UInt8] = []
+        repeat {
+            var byte = UInt8(value & 0x7f)
+            value >>= 7
+            if value != 0 { byte |= 0x80 }
+            out.append(byte)
+        } while value != 0
+        return out
+    }
+}
