@@ -63,6 +63,12 @@ let package = Package(
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
         ),
+        // zlib for gzip-encoded OTLP/HTTP bodies.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "LLMLabSecurity",
             dependencies: [
@@ -101,6 +107,7 @@ let package = Package(
                 "LLMLabProto",
                 "LLMLabStore",
                 "LLMLabSecurity",
+                "LLMLabTracing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,6 +120,7 @@ let package = Package(
             name: "LLMLabTracing",
             dependencies: [
                 "LLMLabCore",
+                "CZlib",
                 "LLMLabProto",
                 "LLMLabStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -240,7 +248,7 @@ let package = Package(
             name: "LLMLabAPITests",
             dependencies: [
                 "LLMLabAPI", "LLMLabServer", "LLMLabProto", "LLMLabStore", "LLMLabSecurity",
-                "LLMLabCore", "LLMLabTestSupport",
+                "LLMLabCore", "LLMLabTestSupport", "LLMLabTracing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -272,6 +280,8 @@ let package = Package(
             name: "LLMLabTracingTests",
             dependencies: [
                 "LLMLabTracing", "LLMLabCore", "LLMLabStore", "LLMLabProto", "LLMLabTestSupport",
+                // The admin CLI's trace waterfall (it renders the wire `Span`s; tested here).
+                "llmlab-admin",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -43,7 +43,7 @@ public struct ControlPlane: Sendable {
     public var services: [any RegistrableRPCService] {
         [
             HealthAPI(self), TenantAPI(self), AuthAPI(self), UserAPI(self), ProjectAPI(self),
-            ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), AuditAPI(self),
+            ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), TraceQueryAPI(self), AuditAPI(self),
         ]
     }
 

@@ -24,4 +24,6 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case pricingWrite
     /// The tenant's metered proxy requests (usage events).
     case usageRead
+    /// The tenant's traces and spans (queries and root-cause explanations).
+    case tracesRead
 }

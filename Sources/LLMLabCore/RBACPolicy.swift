@@ -48,6 +48,10 @@ public enum RBACPolicy {
 
         "llmlab.v1.UsageService/ListUsageEvents": .usageRead,
 
+        "llmlab.v1.TraceQueryService/ListTraces": .tracesRead,
+        "llmlab.v1.TraceQueryService/GetTrace": .tracesRead,
+        "llmlab.v1.TraceQueryService/ExplainTrace": .tracesRead,
+
         "llmlab.v1.AuditService/ListAuditEvents": .auditRead,
         "llmlab.v1.AuditService/VerifyAuditChain": .auditRead,
     ]
@@ -56,7 +60,7 @@ public enum RBACPolicy {
     public static func permissions(of role: Role) -> Set<Permission> {
         let viewer: Set<Permission> = [
             .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
-            .usageRead,
+            .usageRead, .tracesRead,
         ]
         let member = viewer.union([.apiKeysWrite])
         let admin = member.union([

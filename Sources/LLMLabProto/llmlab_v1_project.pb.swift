@@ -61,6 +61,12 @@ public nonisolated struct Llmlab_V1_Project: Sendable {
   /// Clears the value of `archivedAt`. Subsequent reads from it will return its default value.
   public mutating func clearArchivedAt() {self._archivedAt = nil}
 
+  /// Tracing: whether prompts, completions and tool arguments are stored with spans.
+  public var captureContent: Bool = false
+
+  /// Tracing: spans older than this many days are deleted.
+  public var traceRetentionDays: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -163,12 +169,34 @@ public nonisolated struct Llmlab_V1_UpdateProjectRequest: Sendable {
 
   public var allowedProviders: [Llmlab_V1_Provider] = []
 
+  /// Tracing: store prompts, completions and tool arguments with spans (off by default).
+  public var captureContent: Bool {
+    get {_captureContent ?? false}
+    set {_captureContent = newValue}
+  }
+  /// Returns true if `captureContent` has been explicitly set.
+  public var hasCaptureContent: Bool {self._captureContent != nil}
+  /// Clears the value of `captureContent`. Subsequent reads from it will return its default value.
+  public mutating func clearCaptureContent() {self._captureContent = nil}
+
+  /// Tracing: keep spans this many days, 1-3650.
+  public var traceRetentionDays: Int32 {
+    get {_traceRetentionDays ?? 0}
+    set {_traceRetentionDays = newValue}
+  }
+  /// Returns true if `traceRetentionDays` has been explicitly set.
+  public var hasTraceRetentionDays: Bool {self._traceRetentionDays != nil}
+  /// Clears the value of `traceRetentionDays`. Subsequent reads from it will return its default value.
+  public mutating func clearTraceRetentionDays() {self._traceRetentionDays = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _name: String? = nil
   fileprivate var _monthlyBudgetUsd: String? = nil
+  fileprivate var _captureContent: Bool? = nil
+  fileprivate var _traceRetentionDays: Int32? = nil
 }
 
 public nonisolated struct Llmlab_V1_ArchiveProjectRequest: Sendable {
@@ -189,7 +217,7 @@ fileprivate nonisolated let _protobuf_package = "llmlab.v1"
 
 nonisolated extension Llmlab_V1_Project: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Project"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}monthly_budget_usd\0\u{3}allowed_providers\0\u{3}created_at\0\u{3}updated_at\0\u{3}archived_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}monthly_budget_usd\0\u{3}allowed_providers\0\u{3}created_at\0\u{3}updated_at\0\u{3}archived_at\0\u{3}capture_content\0\u{3}trace_retention_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -204,6 +232,8 @@ nonisolated extension Llmlab_V1_Project: SwiftProtobuf.Message, SwiftProtobuf._M
       case 5: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._archivedAt) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.captureContent) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.traceRetentionDays) }()
       default: break
       }
     }
@@ -235,6 +265,12 @@ nonisolated extension Llmlab_V1_Project: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._archivedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if self.captureContent != false {
+      try visitor.visitSingularBoolField(value: self.captureContent, fieldNumber: 8)
+    }
+    if self.traceRetentionDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.traceRetentionDays, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -246,6 +282,8 @@ nonisolated extension Llmlab_V1_Project: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
     if lhs._archivedAt != rhs._archivedAt {return false}
+    if lhs.captureContent != rhs.captureContent {return false}
+    if lhs.traceRetentionDays != rhs.traceRetentionDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -398,7 +436,7 @@ nonisolated extension Llmlab_V1_GetProjectRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Llmlab_V1_UpdateProjectRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateProjectRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}monthly_budget_usd\0\u{3}replace_allowed_providers\0\u{3}allowed_providers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}monthly_budget_usd\0\u{3}replace_allowed_providers\0\u{3}allowed_providers\0\u{3}capture_content\0\u{3}trace_retention_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -411,6 +449,8 @@ nonisolated extension Llmlab_V1_UpdateProjectRequest: SwiftProtobuf.Message, Swi
       case 3: try { try decoder.decodeSingularStringField(value: &self._monthlyBudgetUsd) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.replaceAllowedProviders) }()
       case 5: try { try decoder.decodeRepeatedEnumField(value: &self.allowedProviders) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self._captureContent) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self._traceRetentionDays) }()
       default: break
       }
     }
@@ -436,6 +476,12 @@ nonisolated extension Llmlab_V1_UpdateProjectRequest: SwiftProtobuf.Message, Swi
     if !self.allowedProviders.isEmpty {
       try visitor.visitPackedEnumField(value: self.allowedProviders, fieldNumber: 5)
     }
+    try { if let v = self._captureContent {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._traceRetentionDays {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -445,6 +491,8 @@ nonisolated extension Llmlab_V1_UpdateProjectRequest: SwiftProtobuf.Message, Swi
     if lhs._monthlyBudgetUsd != rhs._monthlyBudgetUsd {return false}
     if lhs.replaceAllowedProviders != rhs.replaceAllowedProviders {return false}
     if lhs.allowedProviders != rhs.allowedProviders {return false}
+    if lhs._captureContent != rhs._captureContent {return false}
+    if lhs._traceRetentionDays != rhs._traceRetentionDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

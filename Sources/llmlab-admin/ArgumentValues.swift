@@ -164,3 +164,18 @@ struct TimeArgument: ExpressibleByArgument {
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
+
+/// `on` / `off` (also `true`/`false`, `yes`/`no`).
+enum OnOffArgument: String, CaseIterable, ExpressibleByArgument {
+    case on, off
+
+    init?(argument: String) {
+        switch argument.trimmingWhitespace().lowercased() {
+        case "on", "true", "yes": self = .on
+        case "off", "false", "no": self = .off
+        default: return nil
+        }
+    }
+
+    var isOn: Bool { self == .on }
+}

@@ -98,7 +98,7 @@ struct ProjectCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a project's name, budget or providers; only what you pass changes.")
+            abstract: "Change a project's name, budget, providers or trace settings; only what you pass changes.")
 
         @Argument(help: "The project's id.")
         var id: String
@@ -116,14 +116,26 @@ struct ProjectCommand: AsyncParsableCommand {
             "Replace the allowed providers (comma-separated, or `all`).", valueName: "list"))
         var providers: ProviderList?
 
+        @Option(name: .customLong("capture-content"), help: ArgumentHelp(
+            "Store prompts, completions and tool arguments with trace spans: on or off.", valueName: "on|off"))
+        var captureContent: OnOffArgument?
+
+        @Option(name: .customLong("trace-retention-days"), help: ArgumentHelp(
+            "Keep trace spans this many days (1-3650).", valueName: "days"))
+        var traceRetentionDays: Int32?
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             if budget != nil && noBudget {
                 throw ValidationError("pass either --budget or --no-budget, not both")
             }
-            if name == nil && budget == nil && !noBudget && providers == nil {
-                throw ValidationError("nothing to change: pass --name, --budget, --no-budget or --providers")
+            if let traceRetentionDays, !(1...3650).contains(traceRetentionDays) {
+                throw ValidationError("--trace-retention-days must be between 1 and 3650")
+            }
+            if name == nil && budget == nil && !noBudget && providers == nil && captureContent == nil && traceRetentionDays == nil {
+                throw ValidationError(
+                    "nothing to change: pass --name, --budget, --no-budget, --providers, --capture-content or --trace-retention-days")
             }
         }
 
@@ -137,6 +149,8 @@ struct ProjectCommand: AsyncParsableCommand {
                     $0.replaceAllowedProviders = true
                     $0.allowedProviders = providers.providers
                 }
+                if let captureContent { $0.captureContent = captureContent.isOn }
+                if let traceRetentionDays { $0.traceRetentionDays = traceRetentionDays }
             }
             let project = try await global.withAuthenticatedClient { client in
                 try await client.projects.updateProject(request, metadata: client.metadata, options: client.options)
@@ -172,6 +186,8 @@ enum ProjectView {
         details.add("name", project.name)
         details.add("budget/month", Display.usd(project.monthlyBudgetUsd))
         details.add("providers", Display.providers(project.allowedProviders))
+        details.add("capture content", project.captureContent ? "on" : "off")
+        details.add("trace retention", project.traceRetentionDays == 1 ? "1 day" : "\(project.traceRetentionDays) days")
         details.add("created", Display.timestamp(project.createdAt, isSet: project.hasCreatedAt))
         details.add("updated", Display.timestamp(project.updatedAt, isSet: project.hasUpdatedAt))
         if project.hasArchivedAt {

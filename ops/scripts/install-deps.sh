@@ -5,7 +5,7 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libargon2-dev pkg-config postgresql protobuf-compiler "$@"; do
+for pkg in libargon2-dev zlib1g-dev pkg-config postgresql protobuf-compiler "$@"; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 

@@ -59,6 +59,8 @@ enum MessageMapping {
             $0.createdAt = timestamp(record.createdAt)
             $0.updatedAt = timestamp(record.updatedAt)
             if let archived = record.archivedAt { $0.archivedAt = timestamp(archived) }
+            $0.captureContent = record.captureContent
+            $0.traceRetentionDays = Int32(clamping: record.traceRetentionDays)
         }
     }
 

@@ -71,8 +71,10 @@ struct ProjectAPI: Llmlab_V1_ProjectService.SimpleServiceProtocol {
             : nil
         let providers = request.replaceAllowedProviders
             ? try EnumMapping.providers(request.allowedProviders, field: "allowed_providers") : nil
-        guard name != nil || budget != nil || providers != nil else {
-            throw ValidationError(field: "name", reason: "nothing to change: set name, monthly_budget_usd or replace_allowed_providers")
+        let captureContent = request.hasCaptureContent ? request.captureContent : nil
+        let retentionDays: Int? = request.hasTraceRetentionDays ? try Self.retentionDays(request.traceRetentionDays) : nil
+        guard name != nil || budget != nil || providers != nil || captureContent != nil || retentionDays != nil else {
+            throw ValidationError(field: "name", reason: "nothing to change: set name, monthly_budget_usd, replace_allowed_providers, capture_content or trace_retention_days")
         }
         guard principal.mayAccess(project: id) else { throw APIError.notFound("project", request.id) }
         let logger = plane.logger
@@ -83,13 +85,16 @@ struct ProjectAPI: Llmlab_V1_ProjectService.SimpleServiceProtocol {
             guard existing.archivedAt == nil else {
                 throw APIError(.failedPrecondition, "project \(existing.name) is archived and cannot be changed")
             }
-            guard let updated = try await projects.update(id: id, name: name, budget: budget, allowedProviders: providers) else {
+            guard let updated = try await projects.update(id: id, name: name, budget: budget, allowedProviders: providers,
+                                                          captureContent: captureContent, traceRetentionDays: retentionDays) else {
                 throw APIError.notFound("project", request.id)
             }
             var detail: [String: String] = [:]
             if let name { detail["name"] = name }
             if let budget { detail["budget"] = budget?.description ?? "none" }
             if let providers { detail["providers"] = providers.map(\.rawValue).joined(separator: ",") }
+            if let captureContent { detail["capture_content"] = captureContent ? "on" : "off" }
+            if let retentionDays { detail["trace_retention_days"] = String(retentionDays) }
             try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "project:\(id.uuidString.lowercased())", detail: detail)
             return updated
         }
@@ -110,6 +115,16 @@ struct ProjectAPI: Llmlab_V1_ProjectService.SimpleServiceProtocol {
             return archived
         }
         return MessageMapping.project(project)
+    }
+
+    /// `trace_retention_days`: within ``ProjectRecord/traceRetentionDaysRange``.
+    static func retentionDays(_ value: Int32) throws -> Int {
+        let range = ProjectRecord.traceRetentionDaysRange
+        guard range.contains(Int(value)) else {
+            throw ValidationError(field: "trace_retention_days",
+                                  reason: "must be between \(range.lowerBound) and \(range.upperBound) days; got \(value)")
+        }
+        return Int(value)
     }
 
     /// For calls elsewhere that attach something to a project: it must exist in the

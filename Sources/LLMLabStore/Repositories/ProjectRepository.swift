@@ -12,6 +12,14 @@ public struct ProjectRecord: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
     public var archivedAt: Date?
+    /// Tracing: whether prompts, completions and tool arguments are stored with spans.
+    public var captureContent: Bool = false
+    /// Tracing: spans older than this many days are deleted.
+    public var traceRetentionDays: Int = ProjectRecord.defaultTraceRetentionDays
+
+    /// The schema's default (tenant migration 0005) and the range it accepts.
+    public static let defaultTraceRetentionDays = 30
+    public static let traceRetentionDaysRange = 1...3650
 }
 
 /// `projects` in a tenant schema. Use only inside `Database.withTenantTransaction`: names
@@ -25,12 +33,17 @@ public struct ProjectRepository: Sendable {
         self.logger = logger
     }
 
+    static let columns = """
+        id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at,
+        capture_content, trace_retention_days
+        """
+
     public func insert(id: UUID, name: String, budget: USDAmount?, allowedProviders: [Provider]) async throws -> ProjectRecord {
         do {
             let rows = try await connection.query("""
                 INSERT INTO projects (id, name, monthly_budget_usd, allowed_providers)
                 VALUES (\(id), \(name), \(budget?.description)::numeric, \(allowedProviders.map(\.rawValue)))
-                RETURNING id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at
+                RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             guard let project = try await Self.decode(rows).first else {
                 throw StoreError(code: .internal, message: "project insert returned no row")
@@ -43,7 +56,7 @@ public struct ProjectRepository: Sendable {
 
     public func find(id: UUID) async throws -> ProjectRecord? {
         let rows = try await connection.query("""
-            SELECT id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at
+            SELECT \(unescaped: Self.columns)
             FROM projects WHERE id = \(id)
             """, logger: logger)
         return try await Self.decode(rows).first
@@ -58,7 +71,7 @@ public struct ProjectRepository: Sendable {
         let hasOnly = only != nil
         let onlyID = only ?? UUID()
         let rows = try await connection.query("""
-            SELECT id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at
+            SELECT \(unescaped: Self.columns)
             FROM projects
             WHERE (\(includeArchived) OR archived_at IS NULL)
               AND (NOT \(hasOnly) OR id = \(onlyID))
@@ -69,7 +82,13 @@ public struct ProjectRepository: Sendable {
     }
 
     /// Applies the given changes; `nil` leaves a field alone. `budget: .some(nil)` clears it.
-    public func update(id: UUID, name: String?, budget: USDAmount??, allowedProviders: [Provider]?) async throws -> ProjectRecord? {
+    /// `traceRetentionDays` must lie in ``ProjectRecord/traceRetentionDaysRange`` (the schema checks it too).
+    public func update(id: UUID, name: String?, budget: USDAmount??, allowedProviders: [Provider]?,
+                       captureContent: Bool? = nil, traceRetentionDays: Int? = nil) async throws -> ProjectRecord? {
+        let setCapture = captureContent != nil
+        let capture = captureContent ?? false
+        let setRetention = traceRetentionDays != nil
+        let retention = Int32(clamping: traceRetentionDays ?? ProjectRecord.defaultTraceRetentionDays)
         let setName = name != nil
         let setBudget = budget != nil
         let budgetText: String? = budget.flatMap { $0?.description }
@@ -81,9 +100,11 @@ public struct ProjectRepository: Sendable {
                     name = CASE WHEN \(setName) THEN \(name ?? "") ELSE name END,
                     monthly_budget_usd = CASE WHEN \(setBudget) THEN \(budgetText)::numeric ELSE monthly_budget_usd END,
                     allowed_providers = CASE WHEN \(setProviders) THEN \(providers) ELSE allowed_providers END,
+                    capture_content = CASE WHEN \(setCapture) THEN \(capture) ELSE capture_content END,
+                    trace_retention_days = CASE WHEN \(setRetention) THEN \(retention) ELSE trace_retention_days END,
                     updated_at = now()
                 WHERE id = \(id) AND archived_at IS NULL
-                RETURNING id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at
+                RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             return try await Self.decode(rows).first
         } catch where isUniqueViolation(error) {
@@ -95,21 +116,22 @@ public struct ProjectRepository: Sendable {
         let rows = try await connection.query("""
             UPDATE projects SET archived_at = COALESCE(archived_at, now()), updated_at = now()
             WHERE id = \(id)
-            RETURNING id, name, monthly_budget_usd::text, allowed_providers, created_at, updated_at, archived_at
+            RETURNING \(unescaped: Self.columns)
             """, logger: logger)
         return try await Self.decode(rows).first
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ProjectRecord] {
         var result: [ProjectRecord] = []
-        for try await (id, name, budget, providers, created, updated, archived) in rows.decode(
-            (UUID, String, String?, [String], Date, Date, Date?).self)
+        for try await (id, name, budget, providers, created, updated, archived, capture, retention) in rows.decode(
+            (UUID, String, String?, [String], Date, Date, Date?, Bool, Int32).self)
         {
             result.append(ProjectRecord(
                 id: id, name: name,
                 monthlyBudget: try budget.map { try USDAmount.parse(Self.trimNumeric($0), field: "monthly_budget_usd") },
                 allowedProviders: providers.compactMap(Provider.init(rawValue:)),
-                createdAt: created, updatedAt: updated, archivedAt: archived))
+                createdAt: created, updatedAt: updated, archivedAt: archived,
+                captureContent: capture, traceRetentionDays: Int(retention)))
         }
         return result
     }
