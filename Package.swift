@@ -159,6 +159,7 @@ let package = Package(
                 "LLMLabCore",
                 "LLMLabAPI",
                 "LLMLabGateway",
+                "LLMLabTracing",
                 "LLMLabStore",
                 "LLMLabSecurity",
                 "LLMLabProto",

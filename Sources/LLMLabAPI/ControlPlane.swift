@@ -1,6 +1,7 @@
 public import GRPCCore
 public import LLMLabSecurity
 public import LLMLabStore
+public import LLMLabTracing
 public import Logging
 
 /// Everything the control-plane services share, and the composition of those services
@@ -26,11 +27,14 @@ public struct ControlPlane: Sendable {
     let auditor: Auditor
     /// Fired when the server begins graceful shutdown: ends Health.Watch streams.
     public let shutdown = ShutdownSignal()
+    /// OTLP trace ingest; with it the plane also serves `TraceService/Export`.
+    public let traceIngest: TraceIngest?
 
     public init(
         database: Database, passwordHasher: PasswordHasher, keyVault: KeyVault, logger: Logger,
-        configuration: Configuration = .defaults
+        configuration: Configuration = .defaults, traceIngest: TraceIngest? = nil
     ) {
+        self.traceIngest = traceIngest
         self.database = database
         self.passwordHasher = passwordHasher
         self.keyVault = keyVault
@@ -41,10 +45,12 @@ public struct ControlPlane: Sendable {
     }
 
     public var services: [any RegistrableRPCService] {
-        [
+        var services: [any RegistrableRPCService] = [
             HealthAPI(self), TenantAPI(self), AuthAPI(self), UserAPI(self), ProjectAPI(self),
             ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), TraceQueryAPI(self), AuditAPI(self),
         ]
+        if let traceIngest { services.append(OTLPTraceAPI(ingest: traceIngest)) }
+        return services
     }
 
     public var interceptors: [any ServerInterceptor] {

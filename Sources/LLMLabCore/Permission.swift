@@ -26,4 +26,6 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case usageRead
     /// The tenant's traces and spans (queries and root-cause explanations).
     case tracesRead
+    /// Export spans (OTLP) into a project's traces.
+    case tracesIngest
 }

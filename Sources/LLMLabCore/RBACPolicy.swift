@@ -52,6 +52,9 @@ public enum RBACPolicy {
         "llmlab.v1.TraceQueryService/GetTrace": .tracesRead,
         "llmlab.v1.TraceQueryService/ExplainTrace": .tracesRead,
 
+        // OTLP trace export: API keys with the `ingest` scope (and members' sessions).
+        "opentelemetry.proto.collector.trace.v1.TraceService/Export": .tracesIngest,
+
         "llmlab.v1.AuditService/ListAuditEvents": .auditRead,
         "llmlab.v1.AuditService/VerifyAuditChain": .auditRead,
     ]
@@ -62,7 +65,7 @@ public enum RBACPolicy {
             .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
             .usageRead, .tracesRead,
         ]
-        let member = viewer.union([.apiKeysWrite])
+        let member = viewer.union([.apiKeysWrite, .tracesIngest])
         let admin = member.union([
             .usersWrite, .projectsWrite, .providerKeysWrite, .auditRead, .routesWrite, .pricingWrite,
         ])
@@ -93,7 +96,10 @@ public enum RBACPolicy {
             return operatorPermissions.contains(permission)
         case .user, .apiKey:
             guard let role = principal.role else { return false }
-            if principal.kind == .apiKey, !principal.scopes.contains(ApiKeyScope.control) {
+            // An API key reaches the control API with the `control` scope, and exports
+            // traces with the `ingest` scope (and nothing else with it).
+            let scope = permission == .tracesIngest ? ApiKeyScope.ingest : ApiKeyScope.control
+            if principal.kind == .apiKey, !principal.scopes.contains(scope) {
                 return false
             }
             return permissions(of: role).contains(permission)

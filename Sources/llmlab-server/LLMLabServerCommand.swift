@@ -49,6 +49,7 @@ struct LLMLabServerCommand: AsyncParsableCommand {
               --gemini-base-url, LLMLAB_GEMINI_BASE_URL: (https://generativelanguage.googleapis.com/v1beta)
               --upstream-timeout, LLMLAB_UPSTREAM_TIMEOUT: seconds to first byte / of silence (600)
               --max-request-bytes, LLMLAB_MAX_REQUEST_BYTES: proxy request body limit (4194304)
+              --max-trace-bytes, LLMLAB_MAX_TRACE_BYTES: OTLP/HTTP export limit (8388608)
               --database-url, LLMLAB_DATABASE_URL: external PostgreSQL (embedded)
               --tls-cert, --tls-key, LLMLAB_TLS_CERT, LLMLAB_TLS_KEY: certificate
               --tls-client-ca, LLMLAB_TLS_CLIENT_CA: require client certificates
@@ -92,6 +93,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest proxy request body in bytes; larger ones get 413. Env: LLMLAB_MAX_REQUEST_BYTES. Default: 4194304 (4 MiB)")
     var maxRequestBytes: String?
 
+    @Option(help: "Largest OTLP/HTTP trace export (POST /v1/traces) in bytes, also after gzip; larger ones get 413. Env: LLMLAB_MAX_TRACE_BYTES. Default: 8388608 (8 MiB)")
+    var maxTraceBytes: String?
+
     @Option(help: "Production TLS certificate chain (PEM); with --tls-key. Env: LLMLAB_TLS_CERT. Default: a development CA and certificate under $LLMLAB_HOME/tls.")
     var tlsCert: String?
 
@@ -114,6 +118,7 @@ struct Serve: AsyncParsableCommand {
         flags.httpTLS = httpTLS
         flags.upstreamTimeoutSeconds = upstreamTimeout
         flags.maxRequestBytes = maxRequestBytes
+        flags.maxTraceBytes = maxTraceBytes
         flags.tlsCertificate = tlsCert
         flags.tlsKey = tlsKey
         flags.tlsClientCA = tlsClientCA

@@ -102,7 +102,9 @@ public struct AuthorizationInterceptor: ServerInterceptor {
         switch principal.kind {
         case .operator:
             return "the operator manages tenants; tenant data is accessed by the tenant's own users"
-        case .apiKey where !principal.scopes.contains(ApiKeyScope.control):
+        case .apiKey where permission == .tracesIngest && !principal.scopes.contains(ApiKeyScope.ingest):
+            return "this API key may not export traces: it needs the ingest scope (its scopes: \(principal.scopes.sorted().joined(separator: ", ")))"
+        case .apiKey where permission != .tracesIngest && !principal.scopes.contains(ApiKeyScope.control):
             return "this API key is not scoped for the control API (its scopes: \(principal.scopes.sorted().joined(separator: ", ")))"
         default:
             if permission == .tenantsManage {

@@ -48,14 +48,18 @@ public final class UsageWriter: Service, Sendable {
     let database: Database
     let logger: Logger
     private let state = Mutex(State())
+    /// The JSON-lines spool shared with the span writer's machinery (``JSONLinesSpool``).
+    private let spoolStore: JSONLinesSpool<UsageEventRecord>
     /// Serialises draining, spooling and replay (the loop, ``flush()`` and ``replaySpool()``).
-    private let gate = AsyncGate()
+    private let gate = AsyncSerialGate()
 
     public init(database: Database, configuration: Configuration, logger: Logger) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        state.withLock { $0.spoolBytes = Self.spoolSize(configuration.spoolDirectory) }
+        self.spoolStore = JSONLinesSpool(directory: configuration.spoolDirectory, prefix: "usage")
+        let bytes = spoolStore.totalBytes()
+        state.withLock { $0.spoolBytes = bytes }
     }
 
     public var queueDepth: Int { state.withLock { $0.queue.count } }
@@ -135,22 +139,13 @@ public final class UsageWriter: Service, Sendable {
     public func replaySpool() async -> Int {
         await gate.withLock {
             var inserted = 0
-            for file in spoolFiles() {
-                let path = configuration.spoolDirectory + "/" + file
-                guard let data = FileManager.default.contents(atPath: path) else { continue }
-                var events: [UsageEventRecord] = []
-                var unreadable = 0
-                let decoder = JSONDecoder()
-                for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                    if let event = try? decoder.decode(UsageEventRecord.self, from: Data(line)) {
-                        events.append(event)
-                    } else {
-                        unreadable += 1
-                    }
-                }
+            for file in spoolStore.files() {
+                guard let contents = spoolStore.read(file) else { continue }
+                let events = contents.records
+                let unreadable = contents.unreadableLines
                 if unreadable > 0 {
                     logger.error("spool file has unreadable lines; keeping a copy", metadata: ["file": "\(file)", "lines": "\(unreadable)"])
-                    try? FileManager.default.copyItem(atPath: path, toPath: path + ".unreadable")
+                    spoolStore.keepCopy(of: file, suffix: "unreadable")
                 }
                 do {
                     for (tenantID, tenantEvents) in Dictionary(grouping: events, by: \.tenantID) {
@@ -161,7 +156,7 @@ public final class UsageWriter: Service, Sendable {
                             start = end
                         }
                     }
-                    try FileManager.default.removeItem(atPath: path)
+                    try spoolStore.remove(file)
                     logger.info("replayed usage spool file", metadata: ["file": "\(file)", "events": "\(events.count)"])
                 } catch {
                     logger.warning("usage spool replay failed; will retry",
@@ -176,8 +171,7 @@ public final class UsageWriter: Service, Sendable {
 
     /// The spool files waiting for replay, oldest first.
     public func spoolFiles() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: configuration.spoolDirectory)) ?? []
-        return names.filter { $0.hasPrefix("usage-") && $0.hasSuffix(".jsonl") }.sorted()
+        spoolStore.files()
     }
 
     // MARK: Database
@@ -210,91 +204,21 @@ public final class UsageWriter: Service, Sendable {
     /// replay never reads half a file).
     private func spool(_ events: [UsageEventRecord]) {
         guard !events.isEmpty else { return }
-        let directory = configuration.spoolDirectory
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var data = Data()
-            for event in events {
-                data.append(try encoder.encode(event))
-                data.append(UInt8(ascii: "\n"))
-            }
-            let stamp = Self.timestamp()
-            let suffix = UUID().uuidString.prefix(8).lowercased()
-            let name = "usage-\(stamp)-\(suffix).jsonl"
-            let temporary = directory + "/." + name + ".tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            try FileManager.default.moveItem(atPath: temporary, toPath: directory + "/" + name)
-            state.withLock { $0.spoolBytes += Int64(data.count) }
+            let bytes = try spoolStore.write(events)
+            state.withLock { $0.spoolBytes += bytes }
         } catch {
             logger.critical("could not spool usage events; they are lost",
-                            metadata: ["events": "\(events.count)", "directory": "\(directory)", "error": "\(error)"])
+                            metadata: ["events": "\(events.count)", "directory": "\(configuration.spoolDirectory)", "error": "\(error)"])
         }
     }
 
     private func refreshSpoolBytes() {
-        let size = Self.spoolSize(configuration.spoolDirectory)
+        let size = spoolStore.totalBytes()
         state.withLock { $0.spoolBytes = size }
-    }
-
-    static func spoolSize(_ directory: String) -> Int64 {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var total: Int64 = 0
-        for name in names where name.hasPrefix("usage-") && name.hasSuffix(".jsonl") {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
-            total += (attributes?[.size] as? NSNumber)?.int64Value ?? 0
-        }
-        return total
-    }
-
-    /// `20261129T042036.123Z`: sorts in time order.
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
-        return formatter.string(from: Date())
     }
 }
 
 struct UsageWriteTimeout: Error, CustomStringConvertible {
     var description: String { "the usage write did not finish in time" }
-}
-
-/// A FIFO async mutex (waiters are not cancellable; holders are short).
-final class AsyncGate: Sendable {
-    private struct State {
-        var locked = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func withLock<R: Sendable>(_ body: () async -> R) async -> R {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let acquired = state.withLock { state in
-                if state.locked {
-                    state.waiters.append(continuation)
-                    return false
-                }
-                state.locked = true
-                return true
-            }
-            if acquired { continuation.resume() }
-        }
-        let result = await body()
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.locked = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
-        return result
-    }
 }

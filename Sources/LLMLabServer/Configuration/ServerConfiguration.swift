@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
         public var upstreamTimeoutSeconds: Int = 600
         /// Larger request bodies are refused with 413.
         public var maxRequestBytes: Int = 4 * 1024 * 1024
+        /// Larger OTLP/HTTP trace exports (`POST /v1/traces`, also after gzip) get 413.
+        public var maxTraceBytes: Int = 8 * 1024 * 1024
         public static let defaults = HTTP()
     }
 
@@ -71,6 +73,7 @@ public struct ServerFlags: Sendable {
     public var httpTLS: Bool = false
     public var upstreamTimeoutSeconds: String?
     public var maxRequestBytes: String?
+    public var maxTraceBytes: String?
     public var databaseURL: String?
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -92,6 +95,7 @@ struct ServerConfigFile: Decodable {
     var http_tls: Bool?
     var upstream_timeout_seconds: Int?
     var max_request_bytes: Int?
+    var max_trace_bytes: Int?
     var database_url: String?
     var tls_certificate: String?
     var tls_key: String?
@@ -135,6 +139,10 @@ extension ServerConfiguration {
         if let bytes = try positiveInteger(flags.maxRequestBytes ?? environment["LLMLAB_MAX_REQUEST_BYTES"],
                                            file: file?.max_request_bytes, field: "max request bytes") {
             configuration.http.maxRequestBytes = bytes
+        }
+        if let bytes = try positiveInteger(flags.maxTraceBytes ?? environment["LLMLAB_MAX_TRACE_BYTES"],
+                                           file: file?.max_trace_bytes, field: "max trace bytes") {
+            configuration.http.maxTraceBytes = bytes
         }
         configuration.databaseURL = nonEmpty(flags.databaseURL ?? environment["LLMLAB_DATABASE_URL"] ?? file?.database_url)
         configuration.grpc.certificateFile = nonEmpty(flags.tlsCertificate ?? environment["LLMLAB_TLS_CERT"] ?? file?.tls_certificate)

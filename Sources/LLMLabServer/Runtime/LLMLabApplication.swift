@@ -3,6 +3,7 @@ import LLMLabAPI
 import LLMLabGateway
 import LLMLabSecurity
 import LLMLabStore
+import LLMLabTracing
 public import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -20,7 +21,16 @@ public enum LLMLabApplication {
         let (databaseConfiguration, embedded) = try await startDatabase(configuration: configuration, logger: logger)
         do {
             let database = Database(configuration: databaseConfiguration, logger: logger)
-            let plane = ControlPlane(database: database, passwordHasher: PasswordHasher(), keyVault: KeyVault(masterKey: masterKey), logger: logger)
+            // Traces: one writer (batched, spooled while PostgreSQL is away) behind both OTLP
+            // endpoints and the proxy's own spans.
+            let spanWriter = SpanWriter(database: database, configuration: .init(spoolDirectory: configuration.home + "/spool-spans"),
+                                        logger: logger)
+            let traceIngest = TraceIngest(database: database, sink: spanWriter,
+                                          overrides: PriceOverrideCache(database: database, logger: logger), logger: logger,
+                                          maxBodyBytes: configuration.http.maxTraceBytes)
+            let proxySpans = ProxySpanForwarder(sink: spanWriter, logger: logger)
+            let plane = ControlPlane(database: database, passwordHasher: PasswordHasher(), keyVault: KeyVault(masterKey: masterKey), logger: logger,
+                                     traceIngest: traceIngest)
             let (security, scheme) = try GRPCListener.security(for: configuration.grpc, tlsDirectory: configuration.tlsDirectory, logger: logger)
             let server = GRPCListener.makeServer(
                 host: configuration.grpc.host, port: configuration.grpc.port, security: security,
@@ -35,18 +45,22 @@ public enum LLMLabApplication {
                 gatewayConfiguration.tls = TLSFiles(certificateChain: chain, privateKey: key)
             }
             let gateway = Gateway(database: database, keyVault: KeyVault(masterKey: masterKey),
-                                  configuration: gatewayConfiguration, logger: logger)
+                                  configuration: gatewayConfiguration, logger: logger,
+                                  traceReceiver: TraceReceiverAdapter(ingest: traceIngest), callObserver: proxySpans)
             let application = try gateway.buildApplication()
             let group = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: database),
                     // Before the application, so it stops after it and flushes the last events.
                     .init(service: gateway.usageWriter),
+                    .init(service: spanWriter),
+                    .init(service: proxySpans),
                     .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: SessionJanitor(database: database, logger: logger)),
+                    .init(service: RetentionJob(database: database, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
@@ -84,6 +98,7 @@ extension ServerConfiguration {
         gateway.upstreamTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.upstreamReadTimeout = .seconds(http.upstreamTimeoutSeconds)
         gateway.maxRequestBodyBytes = http.maxRequestBytes
+        gateway.maxTraceBodyBytes = http.maxTraceBytes
         gateway.usageSpoolDirectory = home + "/spool"
         return gateway
     }

@@ -47,7 +47,8 @@ enum SpanErrorClassifier {
         let message = !span.statusMessage.isEmpty ? span.statusMessage
             : !exceptionMessage.isEmpty ? exceptionMessage
             : errorType
-        return SpanErrorClassification(isError: statusError || !flags.isEmpty, flags: flags, message: message)
+        // A token-limit finish alone is a warning (the answer was cut short), not a failure.
+        return SpanErrorClassification(isError: statusError || !flags.subtracting(.tokenLimit).isEmpty, flags: flags, message: message)
     }
 
     /// `timeout`, `TimeoutError`, `APITimeoutError`, `ReadTimeout`, "Request timed out."…

@@ -37,7 +37,7 @@ public struct NormalizedSpan: Sendable, Hashable {
     /// Exact nanosecond times (Date loses precision).
     public var startTimeUnixNano: UInt64
     public var endTimeUnixNano: UInt64
-    /// The span's status is error, or any error flag is set.
+    /// The span's status is error, or any error flag other than ``SpanErrorFlags/tokenLimit`` is set.
     public var isError: Bool
     public var errorFlags: SpanErrorFlags
     /// The status message, the exception message or the provider's error, whichever says most.

@@ -21,7 +21,9 @@ struct RBACTableTests {
         + Llmlab_V1_RouteService.Method.descriptors
         + Llmlab_V1_PricingService.Method.descriptors
         + Llmlab_V1_UsageService.Method.descriptors
+        + Llmlab_V1_TraceQueryService.Method.descriptors
         + Llmlab_V1_AuditService.Method.descriptors
+        + Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.descriptors
 
     @Test("every generated method has exactly one permission")
     func complete() {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMLabCore
 @testable import LLMLabTracing
 import LLMLabStore
 import Testing
