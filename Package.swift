@@ -218,6 +218,22 @@ let package = Package(
             path: "ops/bench/proxy/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "llmlab-bench-ingest",
+            dependencies: [
+                "LLMLabProto",
+                "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "ops/bench/ingest/Sources",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .target(

@@ -458,7 +458,7 @@ public nonisolated struct Llmlab_V1_ListTracesRequest: Sendable {
   /// Only traces that lasted at least this long.
   public var minDurationMs: Int64 = 0
 
-  /// Case-insensitive substring of any span's name.
+  /// Case-insensitive substring of the root span's name.
   public var nameContains: String = String()
 
   public var pageSize: Int32 = 0

@@ -175,7 +175,7 @@ enum TraceView {
         details.add("status", status(trace.status))
         details.add("started", Display.timestamp(trace.startTime, isSet: trace.hasStartTime))
         details.add("duration", Waterfall.duration(micros: trace.durationUs))
-        details.add("spans", "\(trace.spanCount) (\(trace.errorCount) failed, \(trace.llmCallCount) LLM calls)")
+        details.add("spans", "\(trace.spanCount) (\(trace.errorCount) failed, \(trace.llmCallCount) LLM \(trace.llmCallCount == 1 ? "call" : "calls"))")
         details.add("cost", trace.totalCostUsd.isEmpty ? "unpriced" : "$\(trace.totalCostUsd)")
         if trace.unpricedSpanCount > 0 { details.add("unpriced spans", String(trace.unpricedSpanCount)) }
         let tokens = trace.tokens

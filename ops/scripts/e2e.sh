@@ -97,6 +97,11 @@ expect "project create" 0 "Search bot" -- "$admin" project create "Search bot" -
 project=$("$admin" project list --json | json_field '[0]["id"]')
 expect "project show has the exact budget" 0 "250.50" -- "$admin" project show "$project"
 expect "project update" 0 "99.95" -- "$admin" project update "$project" --budget 99.95
+expect "project update trace settings" 0 "capture content: +on" -- "$admin" project update "$project" --capture-content on --trace-retention-days 14
+expect "project show has the trace settings" 0 "trace retention: +14 days" -- "$admin" project show "$project"
+expect "an out-of-range retention is a usage error" 64 "trace-retention-days" -- "$admin" project update "$project" --trace-retention-days 0
+# trace list/show/explain need spans, which e2e cannot create until the ingest endpoint lands.
+expect "trace list on a tenant without traces" 0 "No traces." -- "$admin" trace list
 expect "provider key from stdin" 0 "…wxyz" -- bash -c "echo 'sk-e2e-secret-abcdwxyz' | '$admin' key put --project '$project' --provider openai"
 expect "azure key" 0 "azure" -- bash -c "echo 'azure-secret-0123456789' | '$admin' key put --project '$project' --provider azure_openai --azure-endpoint https://acme.openai.azure.com --azure-deployment gpt4o --azure-api-version 2024-10-21"
 expect "key list is masked" 0 "openai" -- "$admin" key list

@@ -40,6 +40,10 @@ public struct TraceExplanation: Sendable, Hashable {
 ///   ancestor below the nearest agent is tried, so a retry of a wrapper counts.
 /// - **Fallbacks**: after a failed LLM call, later sibling LLM calls with another model
 ///   or provider.
+/// - **Token limits**: a token-limit finish alone is a warning, not a failure (the mapper
+///   does not set `isError` for it); the summary names a truncated answer when it is the
+///   LLM call that led to the failure or sits inside the failing span, and a healthy
+///   trace's summary mentions any.
 public enum TraceExplainer {
     public static func explain(_ spans: [NormalizedSpan]) -> TraceExplanation {
         explain(TraceTree(spans))
@@ -178,8 +182,16 @@ public enum TraceExplainer {
         "\(kind(span.category)) `\(name(span))`"
     }
 
+    /// The tool's name for tools; an agent's name without the GenAI operation prefix
+    /// (`invoke_agent travel-planner` → `travel-planner`); else the span's name.
     static func name(_ span: NormalizedSpan) -> String {
-        span.category == .tool && !span.toolName.isEmpty ? span.toolName : span.name
+        if span.category == .tool, !span.toolName.isEmpty { return span.toolName }
+        if span.category == .agent {
+            for prefix in ["invoke_agent ", "create_agent "] where span.name.hasPrefix(prefix) && span.name.count > prefix.count {
+                return String(span.name.dropFirst(prefix.count))
+            }
+        }
+        return span.name
     }
 
     static func finishReasonText(_ span: NormalizedSpan) -> String {
@@ -251,6 +263,15 @@ public enum TraceExplainer {
             sentences.append((callerText ?? "It ran") + " \(asked).")
         } else if let callerText {
             sentences.append(callerText + ".")
+        }
+        // A truncated answer just before (or inside) the failure is the likely culprit.
+        if let llm = e.ledByLLMCall, isTokenLimited(llm) {
+            sentences.append("`\(llm.name)` had stopped at its token limit (finish reason `\(finishReasonText(llm))`), "
+                + "so its answer was cut off.")
+        } else if let index = tree.index(of: cause.spanID),
+                  let inner = tree.subtree(of: index).dropFirst().map({ tree.nodes[$0].span }).first(where: isTokenLimited) {
+            sentences.append("Inside it, `\(inner.name)` stopped at its token limit (finish reason `\(finishReasonText(inner))`), "
+                + "so its answer was cut off.")
         }
 
         // Retries and fallbacks, then how the run ended.

@@ -58,6 +58,11 @@ struct RBACEnforcementTests {
             case "llmlab.v1.PricingService/DeletePriceOverride": _ = try await cp.pricing.deletePriceOverride(.init(), metadata: metadata)
             case "llmlab.v1.UsageService/ListUsageEvents":
                 _ = try await Llmlab_V1_UsageService.Client(wrapping: cp.client).listUsageEvents(.init(), metadata: metadata)
+            case "llmlab.v1.TraceQueryService/ListTraces": _ = try await cp.traces.listTraces(.init(), metadata: metadata)
+            case "llmlab.v1.TraceQueryService/GetTrace": _ = try await cp.traces.getTrace(.init(), metadata: metadata)
+            case "llmlab.v1.TraceQueryService/ExplainTrace": _ = try await cp.traces.explainTrace(.init(), metadata: metadata)
+            case "opentelemetry.proto.collector.trace.v1.TraceService/Export":
+                _ = try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: cp.client).export(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/ListAuditEvents": _ = try await cp.audit.listAuditEvents(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/VerifyAuditChain": _ = try await cp.audit.verifyAuditChain(.init(), metadata: metadata)
             default: throw RPCError(code: .dataLoss, message: "test does not know \(method)")

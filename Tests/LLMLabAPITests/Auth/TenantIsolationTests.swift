@@ -4,6 +4,7 @@ import LLMLabCore
 import LLMLabProto
 import LLMLabStore
 import LLMLabTestSupport
+import LLMLabTracing
 import PostgresNIO
 import SwiftProtobuf
 import Testing
@@ -31,6 +32,13 @@ struct TenantIsolationTests {
                 $0.role = .member
             }, metadata: b.ownerAuth)
             let (bUserID, _) = try await cp.signedInUser(b, role: .member)
+            let bTrace = String(repeating: "b", count: 32)
+            let bProjectID = try #require(UUID(uuidString: bProject.id))
+            try await TraceSeed.insert([
+                TraceSeed.span(bTrace, "root", "beta agent", .agent, project: bProjectID, minute: 0, 0, 1_000, error: "boom"),
+                TraceSeed.span(bTrace, "tool", parent: "root", "lookup", .tool, project: bProjectID, minute: 0, 10, 900,
+                               error: "KeyError", flags: [.toolError], tool: "lookup"),
+            ], tenant: b.id, into: cp)
 
             let asA = a.ownerAuth
             let calls: [(String, () async throws -> Void)] = [
@@ -51,6 +59,9 @@ struct TenantIsolationTests {
                 }),
                 ("SetRole", { _ = try await cp.users.setRole(.with { $0.userID = bUserID; $0.role = .viewer }, metadata: asA) }),
                 ("RemoveUser", { _ = try await cp.users.removeUser(.with { $0.userID = bUserID }, metadata: asA) }),
+                ("GetTrace", { _ = try await cp.traces.getTrace(.with { $0.traceID = bTrace }, metadata: asA) }),
+                ("ExplainTrace", { _ = try await cp.traces.explainTrace(.with { $0.traceID = bTrace }, metadata: asA) }),
+                ("ListTraces(project)", { _ = try await cp.traces.listTraces(.with { $0.projectID = bProject.id }, metadata: asA) }),
                 ("SetRole(owner)", { _ = try await cp.users.setRole(.with { $0.userID = b.ownerID; $0.role = .viewer }, metadata: asA) }),
             ]
             for (name, call) in calls {
@@ -67,6 +78,8 @@ struct TenantIsolationTests {
             #expect(!aApiKeys.apiKeys.contains { $0.id == bApiKey.apiKey.id })
             let aUsers = try await cp.users.listUsers(.init(), metadata: asA)
             #expect(aUsers.users.map(\.email) == [a.ownerEmail])
+            let aTraces = try await cp.traces.listTraces(.init(), metadata: asA)
+            #expect(aTraces.traces.isEmpty)
             let aAudit = try await cp.audit.listAuditEvents(.init(), metadata: asA)
             #expect(!aAudit.events.contains { $0.target.contains(bProject.id) })
 
@@ -79,6 +92,10 @@ struct TenantIsolationTests {
             #expect(!keys.providerKeys[0].hasRotatedAt)
             let apiKeys = try await cp.auth.listApiKeys(.init(), metadata: b.ownerAuth)
             #expect(apiKeys.apiKeys.contains { $0.id == bApiKey.apiKey.id && !$0.hasRevokedAt && $0.name == "beta ci" })
+            let bTraces = try await cp.traces.listTraces(.init(), metadata: b.ownerAuth)
+            #expect(bTraces.traces.map(\.traceID) == [bTrace])
+            let bExplained = try await cp.traces.explainTrace(.with { $0.traceID = bTrace }, metadata: b.ownerAuth)
+            #expect(bExplained.rootCause.spanID == "tool")
             let users = try await cp.users.listUsers(.init(), metadata: b.ownerAuth)
             #expect(users.users.count == 2)
             #expect(users.users.first { $0.id == bUserID }?.role == .member)

@@ -8,6 +8,7 @@ import LLMLabSecurity
 import LLMLabServer
 import LLMLabStore
 import LLMLabTestSupport
+import LLMLabTracing
 import Logging
 import SwiftProtobuf
 
@@ -37,8 +38,12 @@ struct TestControlPlane: Sendable {
         let logger = Self.logger
         let database = try await TestPostgres.makeDatabase(label: label)
         let masterKey = MasterKey.generate()
+        // OTLP Export served as in production, with spans written straight to the store.
+        let traceIngest = TraceIngest(database: database.database, sink: DirectSpanSink(database: database.database, logger: logger),
+                                      overrides: PriceOverrideCache(database: database.database, logger: logger), logger: logger)
         let plane = ControlPlane(database: database.database, passwordHasher: PasswordHasher(),
-                                 keyVault: KeyVault(masterKey: masterKey), logger: logger, configuration: configuration)
+                                 keyVault: KeyVault(masterKey: masterKey), logger: logger, configuration: configuration,
+                                 traceIngest: traceIngest)
         let tls = FileManager.default.temporaryDirectory.appendingPathComponent("llmlab-tls-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: tls) }
         var grpc = ServerConfiguration.GRPC.defaults
@@ -95,6 +100,7 @@ struct TestControlPlane: Sendable {
     var projects: Llmlab_V1_ProjectService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var providerKeys: Llmlab_V1_ProviderKeyService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var audit: Llmlab_V1_AuditService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var traces: Llmlab_V1_TraceQueryService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var health: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
 
     /// A tenant with an owner who is signed in.
@@ -162,5 +168,19 @@ func rpcError(_ body: () async throws -> Void) async -> RPCError? {
         return error
     } catch {
         return RPCError(code: .unknown, message: "\(error)")
+    }
+}
+
+/// Writes exported spans synchronously in one tenant transaction (the server batches them
+/// through its span writer; tests want them readable as soon as Export returns).
+struct DirectSpanSink: SpanSink {
+    let database: Database
+    let logger: Logger
+
+    func accept(_ spans: [NormalizedSpan], tenant: TenantIngest) async throws {
+        let logger = logger
+        try await database.withTenantTransaction(TenantScope(tenantID: tenant.tenantID)) { connection in
+            _ = try await SpanRepository(connection, logger: logger).insert(spans)
+        }
     }
 }

@@ -61,11 +61,13 @@ struct GatewayHarness: Sendable {
         _ label: String = #function,
         configure: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         usageDatabase: (@Sendable (Database) -> Database)? = nil,
+        traceReceiver: (any TraceExportReceiver)? = nil,
         _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let database = try await TestPostgres.makeDatabase(label: label)
         do {
-            let result = try await run(database: database, configure: configure, usageDatabase: usageDatabase, body)
+            let result = try await run(database: database, configure: configure, usageDatabase: usageDatabase,
+                                       traceReceiver: traceReceiver, body)
             await database.shutdown()
             return result
         } catch {
@@ -77,6 +79,7 @@ struct GatewayHarness: Sendable {
     private static func run<R: Sendable>(
         database: TestDatabase, configure: @Sendable (inout GatewayConfiguration) -> Void,
         usageDatabase: (@Sendable (Database) -> Database)?,
+        traceReceiver: (any TraceExportReceiver)?,
         _ body: @Sendable (GatewayHarness) async throws -> R
     ) async throws -> R {
         let logger = Self.logger
@@ -122,7 +125,7 @@ struct GatewayHarness: Sendable {
                 writerConfiguration.writeTimeout = .seconds(2)
                 let writer = UsageWriter(database: writerDatabase, configuration: writerConfiguration, logger: logger)
                 let gateway = Gateway(database: database.database, keyVault: vault, configuration: configuration, logger: logger,
-                                      usageWriter: writer)
+                                      usageWriter: writer, traceReceiver: traceReceiver)
                 group.addTask { try await writer.run() }
                 let (gatewayPorts, gatewayPort) = AsyncStream<Int>.makeStream()
                 let application = try gateway.buildApplication(onServerRunning: { gatewayPort.yield($0) })

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# OTLP ingest benchmark (`make bench-ingest`): builds llmlab-server, llmlab-admin and
+# llmlab-bench-ingest, starts a throw-away server (fresh LLMLAB_HOME: embedded PostgreSQL,
+# development TLS CA) on free loopback ports, creates a tenant, project and an API key with
+# the `ingest` scope with llmlab-admin, then measures sustained OTLP ingest (spans/s
+# acknowledged = durable) over HTTP (protobuf, protobuf+gzip) and gRPC with realistic GenAI
+# spans, the export latency, the server's CPU/RSS and PostgreSQL's CPU; counts what landed
+# in PostgreSQL (and the spool) afterwards; then measures the Python SDK's @llmlab.trace
+# overhead per span against a bare OpenTelemetry span (ops/bench/sdk_overhead.py, repo
+# venv). Always stops everything and removes the home. Figures are measured, not asserted.
+#
+#   ops/bench/ingest.sh                      # release build, 10 s per phase
+#   ops/bench/ingest.sh --duration 5         # extra arguments go to llmlab-bench-ingest
+#   CONFIG=debug ops/bench/ingest.sh --duration 2   # debug build (label the figures as debug!)
+#
+# Environment:
+#   CONFIG              release (default) or debug
+#   BENCH_SCRATCH_PATH  SwiftPM scratch directory (default: SwiftPM's .build). A separate one
+#                       (e.g. .build-bench) keeps a long release build from holding the
+#                       .build lock while others build there.
+#   BENCH_HEALTH_WAIT   seconds to wait for the server to report SERVING (default 180)
+#   BENCH_LOG_LEVEL     llmlab-server --log-level (default notice: nothing per request)
+#   BENCH_SKIP_BUILD    1: use the binaries already built for CONFIG (no swift build)
+#   BENCH_SDK           0: skip the SDK decorator overhead part (default 1)
+#   BENCH_SDK_CALLS     calls per variant and repeat for the SDK part (default 100000)
+#   BENCH_SDK_REPEATS   repeats for the SDK part (default 5)
+#
+# Results: tables on stdout and ops/bench/results/ingest-<timestamp>.json (git-ignored),
+# with the stored-span count and the SDK figures merged in.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+CONFIG="${CONFIG:-release}"
+case "$CONFIG" in release|debug) ;; *) echo "CONFIG must be release or debug (got $CONFIG)" >&2; exit 2 ;; esac
+HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
+LOG_LEVEL="${BENCH_LOG_LEVEL:-notice}"
+build_flags=(-c "$CONFIG")
+if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then
+  build_flags+=(--scratch-path "$BENCH_SCRATCH_PATH")
+fi
+command -v python3 >/dev/null || { echo "python3 is needed (free ports, JSON from llmlab-admin)" >&2; exit 1; }
+
+BIN="$(swift build "${build_flags[@]}" --show-bin-path)"
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+  echo "==> using the $CONFIG binaries already in $BIN (BENCH_SKIP_BUILD=1)"
+else
+  echo "==> building llmlab-server, llmlab-admin, llmlab-bench-ingest ($CONFIG)"
+  if [ "$CONFIG" = release ] && [ ! -x "$BIN/llmlab-server" ]; then
+    echo "    first $CONFIG build: compiling all dependencies with optimisation takes a long time on 2 cores (about 8 minutes when idle, much longer under load); CONFIG=debug builds faster but its figures are not representative"
+  fi
+  for product in llmlab-server llmlab-admin llmlab-bench-ingest; do
+    swift build "${build_flags[@]}" --product "$product"
+  done
+fi
+for product in llmlab-server llmlab-admin llmlab-bench-ingest; do
+  [ -x "$BIN/$product" ] || { echo "$BIN/$product is not built" >&2; exit 1; }
+done
+
+# A fresh home: 0711 so the embedded cluster's unprivileged user (the server runs it as
+# `postgres` when we are root) can traverse it and nothing gets relocated outside it.
+BENCH_HOME="$(mktemp -d "${TMPDIR:-/tmp}/llmlab-bench-ingest.XXXXXX")"
+chmod 711 "$BENCH_HOME"
+SERVER_LOG="$BENCH_HOME/server.log"
+SERVER_PID=""
+BENCH_PID=""
+SDK_PID=""
+
+stop_all() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
+    kill -TERM "$BENCH_PID" 2>/dev/null || true
+    wait "$BENCH_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "==> stopping llmlab-server (pid $SERVER_PID)"
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "    llmlab-server did not stop within 60 s of SIGTERM; killing it" >&2
+      kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$SDK_PID" ] && kill -0 "$SDK_PID" 2>/dev/null; then
+    kill -TERM "$SDK_PID" 2>/dev/null || true
+    wait "$SDK_PID" 2>/dev/null || true
+  fi
+  # The embedded cluster stops with the server; make sure of it before deleting its files.
+  local data="$BENCH_HOME/pg/data"
+  if [ -f "$data/postmaster.pid" ]; then
+    local pg_ctl
+    pg_ctl="$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1 || true)"
+    if [ -n "$pg_ctl" ]; then
+      if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
+      else
+        "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
+      fi
+    fi
+  fi
+  if [ "$status" -ne 0 ]; then
+    for log in "$SERVER_LOG"; do
+      if [ -s "$log" ]; then
+        echo "---- last 40 lines of $log ----" >&2
+        tail -n 40 "$log" >&2 || true
+      fi
+    done
+  fi
+  rm -rf -- "$BENCH_HOME"
+  exit "$status"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A free loopback port: bind port 0 and read what the kernel chose.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+GRPC_ADDRESS="127.0.0.1:$(free_port)"
+HTTP_ADDRESS="127.0.0.1:$(free_port)"
+
+echo "==> starting llmlab-server: gRPC $GRPC_ADDRESS, HTTP $HTTP_ADDRESS (home $BENCH_HOME)"
+LLMLAB_HOME="$BENCH_HOME" "$BIN/llmlab-server" serve --home "$BENCH_HOME" --grpc-address "$GRPC_ADDRESS" \
+  --http-address "$HTTP_ADDRESS" --log-level "$LOG_LEVEL" \
+  >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+
+# llmlab-admin finds the CA and the operator token in LLMLAB_HOME; HOME keeps its
+# credentials file (the tenant owner's session) inside the temporary home too.
+export LLMLAB_HOME="$BENCH_HOME" LLMLAB_ADDRESS="$GRPC_ADDRESS" HOME="$BENCH_HOME/user"
+mkdir -p "$HOME"
+admin() { "$BIN/llmlab-admin" "$@"; }
+deadline=$(( SECONDS + HEALTH_WAIT ))
+until [ -f "$BENCH_HOME/tls/ca.pem" ] && [ -f "$BENCH_HOME/operator.token" ] && admin health >/dev/null 2>&1 && \
+      python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://" + sys.argv[1] + "/healthz", timeout=5)' "$HTTP_ADDRESS" >/dev/null 2>&1; do
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "llmlab-server exited before it was ready" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "llmlab-server did not report SERVING (gRPC $GRPC_ADDRESS, HTTP /healthz on $HTTP_ADDRESS) within $HEALTH_WAIT s (BENCH_HEALTH_WAIT)" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+echo "==> server is SERVING"
+
+echo "==> creating tenant, project and ingest API key with llmlab-admin"
+json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+PASSWORD="bench ingest password $RANDOM$RANDOM"
+SLUG="bench-ingest"
+echo "$PASSWORD" | admin tenant create "$SLUG" --name "Ingest benchmark" --owner-email owner@bench.example >/dev/null
+echo "$PASSWORD" | admin login --tenant "$SLUG" --email owner@bench.example >/dev/null
+PROJECT="$(admin project create "Ingest benchmark" --json | json_field id)"
+API_KEY_FILE="$BENCH_HOME/api.key"
+# (its stderr, "copy the secret now", is not for this script's reader)
+( umask 077; admin apikey create otel --role member --project "$PROJECT" --scopes ingest --json 2>"$BENCH_HOME/apikey.err" | json_field secret >"$API_KEY_FILE" ) || { cat "$BENCH_HOME/apikey.err" >&2; exit 1; }
+[ -s "$API_KEY_FILE" ] || { echo "llmlab-admin apikey create returned no secret" >&2; exit 1; }
+
+# The postmaster's pid (first line of postmaster.pid), for its CPU and memory.
+POSTGRES_ARGS=()
+if [ -r "$BENCH_HOME/pg/data/postmaster.pid" ]; then
+  pg_pid="$(head -n 1 "$BENCH_HOME/pg/data/postmaster.pid" | tr -dc '0-9')"
+  [ -n "$pg_pid" ] && POSTGRES_ARGS=(--postgres-pid "$pg_pid")
+fi
+
+echo "==> running the load"
+RESULTS_DIR="$ROOT/ops/bench/results"
+mkdir -p "$RESULTS_DIR"
+# In the background and waited for, so an interrupt reaches the traps at once (bounded
+# anyway: each phase ends after --duration). Its exit status is kept: errors are reported
+# after the stored count and the SDK part, and the script then fails.
+"$BIN/llmlab-bench-ingest" --http-address "$HTTP_ADDRESS" --grpc-address "$GRPC_ADDRESS" \
+  --ca-file "$BENCH_HOME/tls/ca.pem" --api-key-file "$API_KEY_FILE" --server-pid "$SERVER_PID" "${POSTGRES_ARGS[@]}" \
+  --results-dir "$RESULTS_DIR" --result-path-file "$BENCH_HOME/result.path" --build-config "$CONFIG" "$@" &
+BENCH_PID=$!
+bench_status=0
+wait "$BENCH_PID" || bench_status=$?
+BENCH_PID=""
+RESULT_JSON=""
+ACKED=""
+if [ -s "$BENCH_HOME/result.path" ]; then
+  RESULT_JSON="$(head -n 1 "$BENCH_HOME/result.path")"
+  ACKED="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totalSpansAcknowledged"])' "$RESULT_JSON" 2>/dev/null || true)"
+fi
+
+# What is durable now: rows in the tenant's spans table(s) plus spans waiting in the spool.
+# Trust authentication over the cluster's private unix socket; root may read it.
+echo "==> counting the stored spans"
+STORED=""
+PG_SOCKET="$BENCH_HOME/pg/run"
+psql_cmd=(psql -X -q -A -t -h "$PG_SOCKET" -p 5432 -U postgres -d llmlab)
+if command -v psql >/dev/null && [ -d "$PG_SOCKET" ]; then
+  schemas="$("${psql_cmd[@]}" -c "SELECT table_schema FROM information_schema.tables WHERE table_name = 'spans' AND table_schema LIKE 't\_%'" 2>"$BENCH_HOME/psql.err" || true)"
+  if [ -n "$schemas" ]; then
+    STORED=0
+    for schema in $schemas; do
+      n="$("${psql_cmd[@]}" -c "SELECT count(*) FROM \"$schema\".spans" 2>>"$BENCH_HOME/psql.err" || echo "")"
+      [ -n "$n" ] || { STORED=""; break; }
+      STORED=$(( STORED + n ))
+    done
+  fi
+  [ -n "$STORED" ] || { echo "    could not count the spans in PostgreSQL:" >&2; cat "$BENCH_HOME/psql.err" >&2 || true; }
+else
+  echo "    psql or the cluster's socket ($PG_SOCKET) is missing: stored count skipped" >&2
+fi
+SPOOLED=0
+if compgen -G "$BENCH_HOME/spool-spans/*.jsonl" >/dev/null; then
+  SPOOLED="$(cat "$BENCH_HOME"/spool-spans/*.jsonl | wc -l | tr -d ' ')"
+fi
+echo "    acknowledged ${ACKED:-?} · in PostgreSQL ${STORED:-?} · in the spool ${SPOOLED}"
+if [ -n "$STORED" ] && [ -n "$ACKED" ] && [ $(( STORED + SPOOLED )) -lt "$ACKED" ]; then
+  echo "!!! FEWER SPANS STORED ($STORED in PostgreSQL + $SPOOLED spooled) THAN ACKNOWLEDGED ($ACKED)" >&2
+  bench_status=1
+fi
+
+# SDK decorator overhead: pure Python, no server needed; the SDK from this tree
+# (PYTHONPATH) in the repo venv, set up as `make test-sdk` does when it is missing.
+SDK_JSON=""
+if [ "${BENCH_SDK:-1}" = 1 ]; then
+  echo "==> SDK decorator overhead (@llmlab.trace vs a bare OpenTelemetry span)"
+  if ! [ -x .venv/bin/python ] || ! .venv/bin/python -c 'import opentelemetry.sdk' 2>/dev/null; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[dev,grpc,openai,anthropic,recipes]"
+  fi
+  SDK_JSON="$BENCH_HOME/sdk.json"
+  PYTHONPATH="$ROOT/sdks/python" PYTHONDONTWRITEBYTECODE=1 .venv/bin/python ops/bench/sdk_overhead.py \
+    --calls "${BENCH_SDK_CALLS:-100000}" --repeats "${BENCH_SDK_REPEATS:-5}" --json "$SDK_JSON" &
+  SDK_PID=$!
+  wait "$SDK_PID" || { echo "!!! the SDK overhead measurement failed" >&2; SDK_JSON=""; bench_status=1; }
+  SDK_PID=""
+fi
+
+# Merge the stored count and the SDK figures into the run's JSON.
+if [ -n "$RESULT_JSON" ] && [ -f "$RESULT_JSON" ]; then
+  python3 - "$RESULT_JSON" "${ACKED:-}" "${STORED:-}" "$SPOOLED" "${SDK_JSON:-}" <<'PY'
+import json, sys
+path, acked, stored, spooled, sdk = sys.argv[1:6]
+report = json.load(open(path))
+report["storedVerification"] = {
+    "acknowledgedSpans": int(acked) if acked else None,
+    "spansInPostgreSQL": int(stored) if stored else None,
+    "spansInSpool": int(spooled),
+    "method": "after the run: count(*) of the tenant's spans table over the cluster's unix socket, plus lines in $LLMLAB_HOME/spool-spans/*.jsonl",
+}
+if sdk:
+    report["sdkOverhead"] = json.load(open(sdk))
+json.dump(report, open(path, "w"), indent=2, sort_keys=True)
+PY
+  echo "==> results: $RESULT_JSON"
+fi
+exit "$bench_status"
