@@ -29,6 +29,7 @@ struct OTLPTraceAPI: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleS
             case .overloaded, .unavailable: throw APIError(.unavailable, error.message)
             }
         }
+        ingest.counters.add(rejected: batch.rejectedSpans)
         return OTLPResponse.message(for: batch)
     }
 }

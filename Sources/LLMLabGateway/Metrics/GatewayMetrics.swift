@@ -54,6 +54,7 @@ public final class GatewayMetrics: Sendable {
         var upstreamErrors: [ErrorKey: UInt64] = [:]
         var cost: [CostKey: Double] = [:]
         var usageGauges: (@Sendable () -> (queueDepth: Int, spoolBytes: Int64))?
+        var extraSamples: [@Sendable () -> [MetricSample]] = []
     }
 
     private struct CostKey: Hashable, Comparable {
@@ -94,6 +95,11 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Where `llmlab_usage_queue_depth` and `llmlab_usage_spool_bytes` are read at scrape time.
+    /// Adds series another part of the server owns (e.g. trace ingest), sampled at render.
+    public func attachSamples(_ source: @escaping @Sendable () -> [MetricSample]) {
+        state.withLock { $0.extraSamples.append(source) }
+    }
+
     func attachUsageGauges(_ source: @escaping @Sendable () -> (queueDepth: Int, spoolBytes: Int64)) {
         state.withLock { $0.usageGauges = source }
     }
@@ -137,6 +143,11 @@ public final class GatewayMetrics: Sendable {
             out += "# TYPE llmlab_usage_spool_bytes gauge\n"
             out += "llmlab_usage_spool_bytes \(gauges.spoolBytes)\n"
         }
+        for sample in snapshot.extraSamples.flatMap({ $0() }) {
+            out += "# HELP \(sample.name) \(sample.help)\n"
+            out += "# TYPE \(sample.name) \(sample.type.rawValue)\n"
+            out += "\(sample.name) \(sample.value)\n"
+        }
         return out
     }
 
@@ -160,5 +171,21 @@ public final class GatewayMetrics: Sendable {
 
     private static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// One unlabelled series contributed through ``GatewayMetrics/attachSamples(_:)``.
+public struct MetricSample: Sendable {
+    public enum Kind: String, Sendable { case gauge, counter }
+    public var name: String
+    public var help: String
+    public var type: Kind
+    public var value: Int64
+
+    public init(name: String, help: String, type: Kind, value: Int64) {
+        self.name = name
+        self.help = help
+        self.type = type
+        self.value = value
     }
 }

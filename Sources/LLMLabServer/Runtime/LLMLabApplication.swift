@@ -47,6 +47,18 @@ public enum LLMLabApplication {
             let gateway = Gateway(database: database, keyVault: KeyVault(masterKey: masterKey),
                                   configuration: gatewayConfiguration, logger: logger,
                                   traceReceiver: TraceReceiverAdapter(ingest: traceIngest), callObserver: proxySpans)
+            gateway.metrics.attachSamples { [spanWriter, traceIngest] in
+                [
+                    MetricSample(name: "llmlab_trace_spans_stored_total", help: "Spans stored through OTLP ingest (gRPC and HTTP) since start.",
+                                 type: .counter, value: Int64(traceIngest.counters.stored)),
+                    MetricSample(name: "llmlab_trace_spans_rejected_total", help: "OTLP spans rejected (invalid ids) since start.",
+                                 type: .counter, value: Int64(traceIngest.counters.rejected)),
+                    MetricSample(name: "llmlab_trace_queue_spans", help: "Spans waiting in memory to be written.",
+                                 type: .gauge, value: Int64(spanWriter.queueDepth)),
+                    MetricSample(name: "llmlab_trace_spool_bytes", help: "Bytes of spans spooled to disk awaiting replay.",
+                                 type: .gauge, value: spanWriter.spoolBytes),
+                ]
+            }
             let application = try gateway.buildApplication()
             let group = ServiceGroup(configuration: .init(
                 services: [

@@ -16,6 +16,8 @@ public struct TraceIngest: Sendable {
     let settings: ProjectSettingsCache
     let mapper = SpanMapper()
     let logger: Logger
+    /// Spans stored and rejected since start (for `/metrics`).
+    public let counters = IngestCounters()
     /// Largest OTLP body after decompression.
     public let maxBodyBytes: Int
 
@@ -62,6 +64,7 @@ public struct TraceIngest: Sendable {
                              body: OTLPStatusBody.encode(code: 14, message: "the server could not store the spans; retry", as: batch.format),
                              retryAfterSeconds: 1)
         }
+        counters.add(rejected: batch.rejectedSpans)
         return HTTPReply(status: 200, contentType: batch.format.contentType, body: OTLPResponse.encode(for: batch))
     }
 
@@ -74,7 +77,20 @@ public struct TraceIngest: Sendable {
         let tenant = TenantIngest(tenantID: tenantID, projectID: projectID, captureContent: project.captureContent)
         let mapped = mapper.map(spans, tenant: tenant, overrides: await overrides.overrides(tenantID: tenantID))
         try await sink.accept(mapped, tenant: tenant)
+        counters.add(stored: mapped.count)
     }
+}
+
+/// How many spans ingest stored and rejected (invalid ids) since the server started.
+public final class IngestCounters: Sendable {
+    private let storedCount = Atomic<Int>(0)
+    private let rejectedCount = Atomic<Int>(0)
+
+    public var stored: Int { storedCount.load(ordering: .relaxed) }
+    public var rejected: Int { rejectedCount.load(ordering: .relaxed) }
+
+    func add(stored count: Int) { storedCount.add(count, ordering: .relaxed) }
+    public func add(rejected count: Int) { rejectedCount.add(count, ordering: .relaxed) }
 }
 
 /// A project's trace settings per (tenant, project), reloaded after a configuration change
