@@ -28,7 +28,8 @@ struct RBACPolicyTests {
             .projectsRead: Set(Role.allCases), .providerKeysRead: Set(Role.allCases),
             .usersRead: Set(Role.allCases), .apiKeysRead: Set(Role.allCases),
             .routesRead: Set(Role.allCases), .pricingRead: Set(Role.allCases),
-            .apiKeysWrite: [.member, .admin, .owner],
+            .usageRead: Set(Role.allCases), .tracesRead: Set(Role.allCases),
+            .apiKeysWrite: [.member, .admin, .owner], .tracesIngest: [.member, .admin, .owner],
             .projectsWrite: [.admin, .owner], .providerKeysWrite: [.admin, .owner],
             .usersWrite: [.admin, .owner], .auditRead: [.admin, .owner],
             .routesWrite: [.admin, .owner], .pricingWrite: [.admin, .owner],
@@ -60,6 +61,18 @@ struct RBACPolicyTests {
         let control = principal(.apiKey, role: .viewer, scopes: [ApiKeyScope.control])
         #expect(RBACPolicy.allows(control, .projectsRead))
         #expect(!RBACPolicy.allows(control, .projectsWrite))
+    }
+
+    @Test("trace export needs the ingest scope, and the ingest scope grants nothing else")
+    func ingestScope() {
+        let ingest = principal(.apiKey, role: .member, scopes: [ApiKeyScope.ingest])
+        #expect(RBACPolicy.allows(ingest, .tracesIngest))
+        #expect(!RBACPolicy.allows(ingest, .tracesRead))
+        #expect(!RBACPolicy.allows(ingest, .projectsRead))
+        #expect(!RBACPolicy.allows(principal(.apiKey, role: .owner, scopes: [ApiKeyScope.control, ApiKeyScope.proxy]), .tracesIngest))
+        #expect(!RBACPolicy.allows(principal(.apiKey, role: .viewer, scopes: [ApiKeyScope.ingest]), .tracesIngest))
+        #expect(!RBACPolicy.allows(principal(.operator, role: nil), .tracesIngest))
+        #expect(RBACPolicy.permission(forMethod: "opentelemetry.proto.collector.trace.v1.TraceService/Export") == .tracesIngest)
     }
 
     @Test("unknown methods have no permission (deny)")
