@@ -11,6 +11,8 @@ public enum GRPCListener {
     ) -> GRPCServer<HTTP2ServerTransport.Posix> {
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.rpc.maxRequestPayloadSize = 4 * 1024 * 1024
+        // OTLP exporters compress with gzip by default in many SDKs (and the `llmlab` SDK does).
+        config.compression.enabledAlgorithms = .all
         let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security, config: config)
         return GRPCServer(transport: transport, services: services, interceptors: interceptors)
