@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import Hummingbird
 import Foundation
+import LLMLabCore
 import LLMLabStore
 
 /// An error the proxy answers with, in OpenAI's shape
@@ -63,20 +64,7 @@ public struct GatewayError: Error, HTTPResponseError, Sendable, CustomStringConv
         #"{"type":"error","error":{"type":\#(Self.quoted(anthropicType)),"message":\#(Self.quoted(message))}}"#
     }
 
-    var anthropicType: String {
-        switch status.code {
-        case 400, 422: "invalid_request_error"
-        case 401: "authentication_error"
-        case 402: "billing_error"
-        case 403: "permission_error"
-        case 404: "not_found_error"
-        case 413: "request_too_large"
-        case 429: "rate_limit_error"
-        case 503, 529: "overloaded_error"
-        case 504: "timeout_error"
-        default: "api_error"
-        }
-    }
+    var anthropicType: String { AnthropicErrorType.forStatus(Int(status.code)) }
 
     /// Which API's error shape a client expects.
     enum Format: Sendable {
@@ -101,23 +89,7 @@ public struct GatewayError: Error, HTTPResponseError, Sendable, CustomStringConv
     }
 
     /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{00}"..."\u{1F}":
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 }
 
 extension GatewayError {

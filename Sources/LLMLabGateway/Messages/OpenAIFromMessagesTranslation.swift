@@ -405,21 +405,8 @@ struct MessagesToOpenAIChatTranslation: ChatTranslation {
         return error.encoded()
     }
 
-    /// Anthropic's `error.type` for an HTTP status (docs.anthropic.com/en/api/errors).
-    static func anthropicErrorType(status: Int) -> String {
-        switch status {
-        case 401: "authentication_error"
-        case 402: "billing_error"
-        case 403: "permission_error"
-        case 404: "not_found_error"
-        case 413: "request_too_large"
-        case 429: "rate_limit_error"
-        case 503, 529: "overloaded_error"
-        case 504: "timeout_error"
-        case 500..<600: "api_error"
-        default: "invalid_request_error"  // 400 and any other 4xx
-        }
-    }
+    /// Anthropic's `error.type` for an HTTP status.
+    static func anthropicErrorType(status: Int) -> String { AnthropicErrorType.forStatus(status) }
 
     // MARK: Stream
 

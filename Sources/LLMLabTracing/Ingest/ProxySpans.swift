@@ -23,7 +23,7 @@ public enum ProxySpans {
         if !event.deployment.isEmpty { attributes["llmlab.deployment"] = event.deployment }
         if let ttft = event.ttftMs { attributes["llmlab.ttft_ms"] = "\(ttft)" }
         let attributesJSON = "{" + attributes.sorted { $0.key < $1.key }
-            .map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }.joined(separator: ",") + "}"
+            .map { "\(JSONString.quoted($0.key)):\(JSONString.quoted($0.value))" }.joined(separator: ",") + "}"
         return NormalizedSpan(
             traceID: traceID, spanID: Self.hex(of: "span:" + event.requestID, length: 16), parentSpanID: parsed?.parentID ?? "",
             projectID: event.projectID, name: "chat \(event.model)", category: .llm, startTimeUnixNano: start, endTimeUnixNano: end,
@@ -68,24 +68,6 @@ struct TraceParent {
         else { return nil }
         traceID = String(parts[1])
         parentID = String(parts[2])
-    }
-}
-
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }
 

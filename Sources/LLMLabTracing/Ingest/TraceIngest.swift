@@ -138,15 +138,7 @@ enum OTLPStatusBody {
     static func encode(code: Int32, message: String, as format: OTLPFormat) -> [UInt8] {
         switch format {
         case .json:
-            let escaped = message.unicodeScalars.map { scalar -> String in
-                switch scalar {
-                case "\"": return "\\\""
-                case "\\": return "\\\\"
-                case "\n": return "\\n"
-                default: return scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : String(scalar)
-                }
-            }.joined()
-            return Array(#"{"code":\#(code),"message":"\#(escaped)"}"#.utf8)
+            return Array(#"{"code":\#(code),"message":\#(JSONString.quoted(message))}"#.utf8)
         case .protobuf:
             var out: [UInt8] = [0x08]
             out += varint(UInt64(code))

@@ -1,3 +1,4 @@
+import LLMLabCore
 import Foundation
 
 /// Compact JSON text for span attributes, events and content, with a size cap so one span
@@ -72,24 +73,7 @@ enum SpanJSONWriter {
 
     // MARK: Text
 
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 
     /// The text cut to at most ``maxStringBytes`` UTF-8 bytes on a scalar boundary, with a
     /// marker giving the original size.
