@@ -180,21 +180,10 @@ public final class UsageWriter: Service, Sendable {
         let database = self.database
         let logger = self.logger
         let timeout = configuration.writeTimeout
-        return try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask {
-                try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
-                    try await UsageEventRepository(connection, logger: logger).insert(events)
-                }
+        return try await withDeadline(timeout, what: "the usage write") {
+            try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+                try await UsageEventRepository(connection, logger: logger).insert(events)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let inserted = first else {
-                throw UsageWriteTimeout()
-            }
-            return inserted
         }
     }
 
@@ -219,6 +208,3 @@ public final class UsageWriter: Service, Sendable {
     }
 }
 
-struct UsageWriteTimeout: Error, CustomStringConvertible {
-    var description: String { "the usage write did not finish in time" }
-}

@@ -58,27 +58,13 @@ public final class PriceOverrideCache: Sendable {
         let database = self.database
         let logger = self.logger
         let timeout = loadTimeout
-        return try await withThrowingTaskGroup(of: [PriceOverride]?.self) { group in
-            group.addTask {
-                let records = try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
-                    try await PriceOverrideRepository(connection, logger: logger).list(provider: nil, model: nil, limit: 100_000, after: nil)
-                }
-                return records.map {
-                    PriceOverride(provider: $0.provider, model: $0.model, effectiveFrom: $0.effectiveFrom, prices: $0.prices)
-                }
+        return try await withDeadline(timeout, what: "loading price overrides") {
+            let records = try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+                try await PriceOverrideRepository(connection, logger: logger).list(provider: nil, model: nil, limit: 100_000, after: nil)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+            return records.map {
+                PriceOverride(provider: $0.provider, model: $0.model, effectiveFrom: $0.effectiveFrom, prices: $0.prices)
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let overrides = first else { throw PriceOverrideLoadTimeout() }
-            return overrides
         }
     }
-}
-
-/// Loading a tenant's price overrides took longer than ``PriceOverrideCache/loadTimeout``.
-struct PriceOverrideLoadTimeout: Error, CustomStringConvertible {
-    var description: String { "loading price overrides timed out" }
 }

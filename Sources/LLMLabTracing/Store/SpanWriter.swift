@@ -309,30 +309,16 @@ public final class SpanWriter: Service, SpanSink, Sendable {
         let database = self.database
         let logger = self.logger
         let timeout = configuration.writeTimeout
-        return try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask {
-                try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
-                    try await SpanRepository(connection, logger: logger).insert(spans)
-                }
+        return try await withDeadline(timeout, what: "the span write") {
+            try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+                try await SpanRepository(connection, logger: logger).insert(spans)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let inserted = first else {
-                throw SpanWriteTimeout()
-            }
-            return inserted
         }
     }
 
     /// Worth spooling and retrying: the database is unreachable or too slow.
     static func isUnavailable(_ error: any Error) -> Bool {
-        error is SpanWriteTimeout || error is CancellationError || isConnectionFailure(error)
+        error is DeadlineExceeded || error is CancellationError || isConnectionFailure(error)
     }
 }
 
-struct SpanWriteTimeout: Error, CustomStringConvertible {
-    var description: String { "the span write did not finish in time" }
-}
