@@ -4,7 +4,7 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy bench-ingest clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
@@ -58,6 +58,12 @@ bench-control: deps
 ## clients with a fake upstream (0 and 20 ms think time), max non-streaming RPS, server RSS.
 bench-proxy: deps
 	ops/bench/proxy.sh
+
+## OTLP ingest benchmark (release build): sustained spans/s into PostgreSQL over HTTP
+## (protobuf, gzip) and gRPC at 1/4/8 exporters, export p50/p99, server CPU/RSS; and the
+## Python SDK's @llmlab.trace overhead per span against a bare OTel span.
+bench-ingest: deps
+	ops/bench/ingest.sh
 
 clean:
 	rm -rf .build

@@ -42,6 +42,9 @@ struct PhaseSummary: Codable, Sendable {
     /// Mean time the exporter spent building a batch (ids, timestamps, attributes), not in latency.
     var meanBuildMs: Double
     var cpu: CPUUse?
+    /// CPU per acknowledged span (µs): llmlab-server, and PostgreSQL (postmaster + backends).
+    var serverMicrosPerSpan: Double?
+    var postgresMicrosPerSpan: Double?
     var serverRSSKiBAfter: Int?
 
     init(proto: ExportProtocol, exporters: Int, batchSize: Int, elapsedSeconds: Double,
@@ -74,6 +77,11 @@ struct PhaseSummary: Codable, Sendable {
         meanWireBytes = sent > 0 ? measured.reduce(0) { $0 + $1.wireBytes } / sent : 0
         meanBuildMs = Rounding.round(sent > 0 ? measured.reduce(0) { $0 + $1.buildSeconds } * 1000 / Double(sent) : 0)
         self.cpu = cpu
+        if spansAcknowledged > 0 {
+            let perSpan = elapsedSeconds * 1e6 / Double(spansAcknowledged)
+            serverMicrosPerSpan = cpu?.serverCores.map { Rounding.round($0 * perSpan) }
+            postgresMicrosPerSpan = cpu?.postgresCores.map { Rounding.round($0 * perSpan) }
+        }
     }
 
     var hasErrors: Bool { errors > 0 || warmupErrors > 0 || spansRejected > 0 || spansAcknowledged == 0 }
@@ -126,15 +134,16 @@ struct IngestReport: Codable, Sendable {
         lines.append("batch: \(workload.batchSize) spans, \(kib(workload.batchProtobufBytes)) protobuf, \(kib(workload.batchGzipBytes)) gzip; mix \(workload.spanMix.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(workload.errorSpans) error spans; \(workload.meanAttributesPerLLMSpan.f(1)) attributes per LLM span")
         lines.append("\(durationSeconds.f(1)) s per phase after \(warmupExportsPerExporter) warm-up export(s) per exporter; one connection per exporter, one export at a time")
         lines.append("")
-        lines.append("CPU in cores (CPU s / wall s) during the measured part; other = everything else on the machine")
+        lines.append("CPU in cores (CPU s / wall s) during the measured part; other = everything else on the machine; µs/span = CPU µs per acknowledged span, server+pg")
         lines.append([p("protocol", 18), p("exp", 3), p("spans/s", 9), p("exports", 7), p("p50 ms", 8), p("p90 ms", 8), p("p99 ms", 8), p("max ms", 8),
-                      p("errors", 6), p("server", 6), p("pg", 5), p("bench", 5), p("other", 5), p("RSS", 9)].joined(separator: " "))
+                      p("errors", 6), p("server", 6), p("pg", 5), p("bench", 5), p("other", 5), p("µs/span", 9), p("RSS", 9)].joined(separator: " "))
         for phase in phases {
             lines.append([p(phase.protocolName, 18), p("\(phase.exporters)", 3), p(phase.spansPerSecond.f(0), 9), p("\(phase.exports)", 7),
                           p(phase.p50Ms.f(1), 8), p(phase.p90Ms.f(1), 8), p(phase.p99Ms.f(1), 8), p(phase.maxMs.f(1), 8),
                           p("\(phase.errors + phase.warmupErrors)", 6),
                           p(phase.cpu?.serverCores?.f(2) ?? "-", 6), p(phase.cpu?.postgresCores?.f(2) ?? "-", 5),
                           p(phase.cpu?.benchCores.f(2) ?? "-", 5), p(phase.cpu?.otherCores?.f(2) ?? "-", 5),
+                          p(phase.serverMicrosPerSpan.map { s in "\(s.f(0))+\(phase.postgresMicrosPerSpan?.f(0) ?? "-")" } ?? "-", 9),
                           p(phase.serverRSSKiBAfter.map(mib) ?? "-", 9)].joined(separator: " "))
         }
         lines.append("")
