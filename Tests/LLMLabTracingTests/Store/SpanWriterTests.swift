@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import LLMLabCore
 import LLMLabStore
 import LLMLabTestSupport
@@ -173,6 +174,49 @@ struct SpanWriterTests {
             await #expect(throws: IngestError.self) { try await badTask.value }
             #expect(try await fx.inTenant { try await $0.summary(traceID: F.traceID(9)) } != nil)
             #expect(writer.spoolFiles().isEmpty)
+        }
+    }
+}
+
+@Suite("Span writer statistics")
+struct SpanWriterStatisticsTests {
+    @Test("after the first 2,000 spans of a tenant its span tables have statistics (ANALYZE ran)")
+    func analyzesEarly() async throws {
+        try await TraceStoreFixture.with("span-writer-analyze") { fixture in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmlab-spans-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let writer = SpanWriter(database: fixture.database, configuration: .init(spoolDirectory: directory), logger: TraceStoreFixture.logger)
+            let schema = fixture.scope.schemaName
+            func analyzed() async throws -> Bool {
+                try await fixture.database.withControlTransaction { connection in
+                    let rows = try await connection.query(
+                        "SELECT count(*)::int8 FROM pg_stat_user_tables WHERE schemaname = \(schema) AND relname IN ('spans', 'traces') AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)",
+                        logger: TraceStoreFixture.logger)
+                    for try await (count) in rows.decode(Int64.self) { return count == 2 }
+                    return false
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                let tenant = TenantIngest(tenantID: fixture.tenantID, projectID: fixture.projectID, captureContent: false)
+                for batch in 0..<5 {
+                    var spans: [NormalizedSpan] = []
+                    for n in 0..<500 {
+                        let trace: Int = batch * 1000 + n / 5
+                        let start = Double(n)
+                        spans.append(TraceStoreFixture.span(trace: trace, n % 5, project: fixture.projectID, start: start, end: start + 1))
+                    }
+                    try await writer.accept(spans, tenant: tenant)
+                }
+                // Statistics views are updated asynchronously by the stats collector.
+                var done = false
+                for _ in 0..<50 where !done {
+                    done = try await analyzed()
+                    if !done { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(done)
+                group.cancelAll()
+            }
         }
     }
 }
