@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 
 /// Everything `llmlab-server` needs to start, resolved from flags over environment over

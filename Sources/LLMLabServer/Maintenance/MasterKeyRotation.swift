@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LLMLabSecurity
 public import LLMLabStore
 public import Logging

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import LLMLabAPI
 import LLMLabGateway
 import LLMLabSecurity
