@@ -34,6 +34,8 @@ public final class SpanWriter: Service, SpanSink, Sendable {
         public var maxQueuedSpans: Int = 20_000
         /// Spans per write, and the queue depth that triggers a write before the interval.
         public var batchSize: Int = 500
+        /// Batches written at once (each in its own transaction).
+        public var concurrentWrites: Int = 2
         public var flushInterval: Duration = .milliseconds(100)
         public var replayInterval: Duration = .seconds(30)
         /// A database write that takes longer than this counts as failed (and is spooled).
@@ -172,24 +174,58 @@ public final class SpanWriter: Service, SpanSink, Sendable {
         await gate.withLock {
             var databaseUp = true
             while true {
-                let batch = takeBatch()
-                if batch.isEmpty { break }
-                var byTenant: [UUID: [Pending]] = [:]
-                var order: [UUID] = []
-                for pending in batch {
-                    if byTenant[pending.tenantID] == nil { order.append(pending.tenantID) }
-                    byTenant[pending.tenantID, default: []].append(pending)
+                // Up to `concurrentWrites` batches in flight: PostgreSQL works on one batch
+                // while the next is sent (per-trace advisory locks, taken in order, keep two
+                // batches of one trace from racing on its summary).
+                var batches: [[Pending]] = []
+                for _ in 0..<max(1, configuration.concurrentWrites) {
+                    let batch = takeBatch()
+                    if batch.isEmpty { break }
+                    batches.append(batch)
                 }
-                for tenantID in order {
-                    let entries = byTenant[tenantID] ?? []
-                    if databaseUp {
-                        databaseUp = await writeOrSpool(entries, tenantID: tenantID)
-                    } else {
-                        spoolAndResume(entries, tenantID: tenantID)
+                if batches.isEmpty { break }
+                if !databaseUp {
+                    for batch in batches { spoolAll(batch) }
+                    continue
+                }
+                let results = await withTaskGroup(of: Bool.self) { group in
+                    for batch in batches {
+                        group.addTask { await self.writeOrSpool(batch) }
                     }
+                    var all = true
+                    for await up in group { all = all && up }
+                    return all
                 }
+                databaseUp = results
             }
         }
+    }
+
+    /// Writes one batch, tenant by tenant (one transaction each); false when the database
+    /// was unreachable (the rest of the batch is spooled).
+    private func writeOrSpool(_ batch: [Pending]) async -> Bool {
+        var byTenant: [UUID: [Pending]] = [:]
+        var order: [UUID] = []
+        for pending in batch {
+            if byTenant[pending.tenantID] == nil { order.append(pending.tenantID) }
+            byTenant[pending.tenantID, default: []].append(pending)
+        }
+        var databaseUp = true
+        for tenantID in order {
+            let entries = byTenant[tenantID] ?? []
+            if databaseUp {
+                databaseUp = await writeOrSpool(entries, tenantID: tenantID)
+            } else {
+                spoolAndResume(entries, tenantID: tenantID)
+            }
+        }
+        return databaseUp
+    }
+
+    private func spoolAll(_ batch: [Pending]) {
+        var byTenant: [UUID: [Pending]] = [:]
+        for pending in batch { byTenant[pending.tenantID, default: []].append(pending) }
+        for (tenantID, entries) in byTenant { spoolAndResume(entries, tenantID: tenantID) }
     }
 
     /// Removes whole requests from the queue, up to about one batch of spans.
