@@ -207,9 +207,15 @@ let package = Package(
             path: "ops/bench/control/Sources",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "LLMLabBenchSupport",
+            path: "ops/bench/support/Sources",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "llmlab-bench-proxy",
             dependencies: [
+                "LLMLabBenchSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,6 +227,7 @@ let package = Package(
         .executableTarget(
             name: "llmlab-bench-ingest",
             dependencies: [
+                "LLMLabBenchSupport",
                 "LLMLabProto",
                 "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

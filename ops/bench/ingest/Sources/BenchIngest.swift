@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import SwiftProtobuf
+import LLMLabBenchSupport
 
 /// `llmlab-bench-ingest`: OTLP trace ingest benchmark. N concurrent exporters send batches
 /// of realistic GenAI spans over OTLP/HTTP (protobuf, protobuf+gzip) and OTLP/gRPC (TLS)

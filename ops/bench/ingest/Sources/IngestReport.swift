@@ -1,9 +1,5 @@
 import Foundation
-
-enum Rounding {
-    /// Microsecond resolution for milliseconds; three decimals elsewhere.
-    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
-}
+import LLMLabBenchSupport
 
 /// What the generated batches look like (one sample batch of the same generator).
 struct Workload: Codable, Sendable {

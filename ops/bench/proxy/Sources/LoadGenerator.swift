@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import LLMLabBenchSupport
 
 /// Where the load goes: host, port and the exact request every client sends.
 struct LoadTarget: Sendable {

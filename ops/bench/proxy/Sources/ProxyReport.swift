@@ -1,4 +1,5 @@
 import Foundation
+import LLMLabBenchSupport
 
 /// Latency percentiles, throughput and errors of one phase (one target, one client count).
 struct PhaseSummary: Codable, Sendable {
@@ -49,9 +50,7 @@ struct PhaseSummary: Codable, Sendable {
     }
 
     /// Microsecond resolution: added latencies are fractions of a millisecond.
-    static func round(_ value: Double) -> Double {
-        (value * 1000).rounded() / 1000
-    }
+    static func round(_ value: Double) -> Double { Rounding.round(value) }
 }
 
 extension Dictionary where Key == String {

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import LLMLabBenchSupport
 
 /// `llmlab-bench-proxy run`: the load generator. For every think time and client count it
 /// measures DIRECT (client → fake upstream) and then PROXY (client → llmlab-server → the

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Memory and CPU of processes, from Linux `/proc` (nil elsewhere or when the process is gone).
-enum ProcessStats {
+public enum ProcessStats {
     /// `VmRSS` and `VmHWM` (peak RSS) of `pid`, in KiB, from `/proc/<pid>/status`.
-    static func memory(pid: Int32) -> (rssKiB: Int, hwmKiB: Int)? {
+    public static func memory(pid: Int32) -> (rssKiB: Int, hwmKiB: Int)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         var rss: Int?
         var hwm: Int?
@@ -20,7 +20,7 @@ enum ProcessStats {
     }
 
     /// `utime + stime` of `pid` in seconds, plus its parent pid, from `/proc/<pid>/stat`.
-    static func cpu(pid: Int32) -> (seconds: Double, parent: Int32)? {
+    public static func cpu(pid: Int32) -> (seconds: Double, parent: Int32)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after "(comm)": state(3) ppid(4) … utime(14) stime(15); index 0 here is field 3.
@@ -33,7 +33,7 @@ enum ProcessStats {
     private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     /// Every live descendant of `pid` (children, grandchildren, …): a postmaster's backends.
-    static func descendants(of pid: Int32) -> [Int32] {
+    public static func descendants(of pid: Int32) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var children: [Int32: [Int32]] = [:]
         for entry in entries {
@@ -50,18 +50,18 @@ enum ProcessStats {
     }
 
     /// CPU seconds used so far by each watched group of processes.
-    struct CPUSample: Sendable {
-        var bench: Double
-        var server: Double?
-        var postgres: Double?
-        var upstream: Double?
+    public struct CPUSample: Sendable {
+        public var bench: Double
+        public var server: Double?
+        public var postgres: Double?
+        public var upstream: Double?
         /// Busy CPU seconds of the whole machine (all processes, `/proc/stat`).
-        var machine: Double?
+        public var machine: Double?
     }
 
     /// Busy CPU seconds of the whole machine since boot: the `cpu` line of `/proc/stat` minus
     /// idle and iowait.
-    static func machineBusySeconds() -> Double? {
+    public static func machineBusySeconds() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
         let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
@@ -71,7 +71,7 @@ enum ProcessStats {
         return (total - values[3] - values[4]) / ticksPerSecond
     }
 
-    static func sample(server: Int32?, postgres: Int32?, upstream: Int32?) -> CPUSample {
+    public static func sample(server: Int32?, postgres: Int32?, upstream: Int32? = nil) -> CPUSample {
         let own = cpu(pid: getpid())?.seconds ?? 0
         var sample = CPUSample(bench: own)
         if let server { sample.server = cpu(pid: server)?.seconds }
@@ -87,40 +87,45 @@ enum ProcessStats {
     /// Sum of PSS (proportional set size: shared pages split between the processes sharing
     /// them) over the postmaster and its backends, KiB — unlike a sum of RSS, this does not
     /// count PostgreSQL's shared buffers once per backend.
-    static func clusterPSSKiB(postmaster pid: Int32) -> Int? {
+    public static func clusterPSSKiB(postmaster pid: Int32) -> Int? {
         guard let own = pss(pid: pid) else { return nil }
         return own + descendants(of: pid).compactMap { pss(pid: $0) }.reduce(0, +)
     }
 
     /// `Pss` from `/proc/<pid>/smaps_rollup`, KiB.
-    static func pss(pid: Int32) -> Int? {
+    public static func pss(pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
         return text.split(separator: "\n").first { $0.hasPrefix("Pss:") }.flatMap { kib($0) }
     }
 }
 
 /// Cores used by each process group during one phase (CPU seconds / wall seconds).
-struct CPUUse: Codable, Sendable {
-    var benchCores: Double
-    var serverCores: Double?
-    var postgresCores: Double?
-    var upstreamCores: Double?
-    /// Everything else on the machine (other builds, tests): machine busy − the four above.
-    var otherCores: Double?
+public struct CPUUse: Codable, Sendable {
+    public var benchCores: Double
+    public var serverCores: Double?
+    public var postgresCores: Double?
+    public var upstreamCores: Double?
+    /// Everything else on the machine (other builds, tests): machine busy − the groups above.
+    public var otherCores: Double?
 
-    init(from start: ProcessStats.CPUSample, to end: ProcessStats.CPUSample, wallSeconds: Double) {
+    public init(from start: ProcessStats.CPUSample, to end: ProcessStats.CPUSample, wallSeconds: Double) {
         let wall = max(wallSeconds, 0.001)
         func use(_ a: Double?, _ b: Double?) -> Double? {
             guard let a, let b else { return nil }
-            return PhaseSummary.round(max(b - a, 0) / wall)
+            return Rounding.round(max(b - a, 0) / wall)
         }
-        benchCores = PhaseSummary.round(max(end.bench - start.bench, 0) / wall)
+        benchCores = Rounding.round(max(end.bench - start.bench, 0) / wall)
         serverCores = use(start.server, end.server)
         postgresCores = use(start.postgres, end.postgres)
         upstreamCores = use(start.upstream, end.upstream)
         if let machine = use(start.machine, end.machine) {
             let ours = benchCores + (serverCores ?? 0) + (postgresCores ?? 0) + (upstreamCores ?? 0)
-            otherCores = PhaseSummary.round(max(machine - ours, 0))
+            otherCores = Rounding.round(max(machine - ours, 0))
         }
     }
+}
+
+/// Rounding for reported figures: three decimals (microseconds when the unit is ms).
+public enum Rounding {
+    public static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
