@@ -21,26 +21,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
-CONFIG="${CONFIG:-release}"
-case "$CONFIG" in release|debug) ;; *) echo "CONFIG must be release or debug (got $CONFIG)" >&2; exit 2 ;; esac
+source "$ROOT/ops/bench/lib.sh"
 HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
-build_flags=(-c "$CONFIG")
-if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then
-  build_flags+=(--scratch-path "$BENCH_SCRATCH_PATH")
-fi
-
-# The first release build compiles every dependency (gRPC, NIO, BoringSSL, PostgresNIO,
-# swift-crypto, …) with optimisation: on this 2-core machine that took about 7 minutes
-# for llmlab-server plus 1 for llmlab-admin with little else running, and far longer when
-# other builds share the cores. Later runs only rebuild what changed.
-echo "==> building llmlab-server, llmlab-admin, llmlab-bench-control ($CONFIG)"
-if [ "$CONFIG" = release ] && [ ! -x "$(swift build "${build_flags[@]}" --show-bin-path 2>/dev/null)/llmlab-server" ]; then
-  echo "    first $CONFIG build: compiling all dependencies with optimisation takes a long time on 2 cores (about 8 minutes when idle, much longer under load); CONFIG=debug builds faster but its figures are not representative"
-fi
-for product in llmlab-server llmlab-admin llmlab-bench-control; do
-  swift build "${build_flags[@]}" --product "$product"
-done
-BIN="$(swift build "${build_flags[@]}" --show-bin-path)"
+bench_build llmlab-server llmlab-admin llmlab-bench-control
 
 # A fresh home: 0711 so the embedded cluster's unprivileged user (the server runs it as
 # `postgres` when we are root) can traverse it and nothing gets relocated outside it.
@@ -59,30 +42,9 @@ stop_server() {
   fi
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "==> stopping llmlab-server (pid $SERVER_PID)"
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 300); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "    llmlab-server did not stop within 60 s of SIGTERM; killing it" >&2
-      kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
+    bench_stop_pid "$SERVER_PID" llmlab-server
   fi
-  # The embedded cluster stops with the server; make sure of it before deleting its files.
-  local data="$BENCH_HOME/pg/data"
-  if [ -f "$data/postmaster.pid" ]; then
-    local pg_ctl
-    pg_ctl="$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1 || true)"
-    if [ -n "$pg_ctl" ]; then
-      if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
-      else
-        "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
-      fi
-    fi
-  fi
+  bench_stop_embedded_pg "$BENCH_HOME"
   if [ "$status" -ne 0 ] && [ -f "$SERVER_LOG" ]; then
     echo "---- last 40 lines of the server log ($SERVER_LOG) ----" >&2
     tail -n 40 "$SERVER_LOG" >&2 || true
@@ -95,12 +57,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # A free loopback port: bind port 0 and read what the kernel chose.
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || true)"
+PORT="$(bench_free_port 2>/dev/null || true)"
 if [ -z "$PORT" ]; then
   PORT=$(( 20000 + RANDOM % 30000 ))
 fi
 ADDRESS="127.0.0.1:$PORT"
-HTTP_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo $(( PORT + 1 )))"
+HTTP_PORT="$(bench_free_port 2>/dev/null || echo $(( PORT + 1 )))"
 
 echo "==> starting llmlab-server on $ADDRESS (home $BENCH_HOME)"
 LLMLAB_HOME="$BENCH_HOME" "$BIN/llmlab-server" serve --home "$BENCH_HOME" --grpc-address "$ADDRESS" \

@@ -32,31 +32,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
-CONFIG="${CONFIG:-release}"
-case "$CONFIG" in release|debug) ;; *) echo "CONFIG must be release or debug (got $CONFIG)" >&2; exit 2 ;; esac
+source "$ROOT/ops/bench/lib.sh"
 HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
 LOG_LEVEL="${BENCH_LOG_LEVEL:-notice}"
-build_flags=(-c "$CONFIG")
-if [ -n "${BENCH_SCRATCH_PATH:-}" ]; then
-  build_flags+=(--scratch-path "$BENCH_SCRATCH_PATH")
-fi
 command -v python3 >/dev/null || { echo "python3 is needed (free ports, JSON from llmlab-admin)" >&2; exit 1; }
-
-BIN="$(swift build "${build_flags[@]}" --show-bin-path)"
-if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
-  echo "==> using the $CONFIG binaries already in $BIN (BENCH_SKIP_BUILD=1)"
-else
-  echo "==> building llmlab-server, llmlab-admin, llmlab-bench-ingest ($CONFIG)"
-  if [ "$CONFIG" = release ] && [ ! -x "$BIN/llmlab-server" ]; then
-    echo "    first $CONFIG build: compiling all dependencies with optimisation takes a long time on 2 cores (about 8 minutes when idle, much longer under load); CONFIG=debug builds faster but its figures are not representative"
-  fi
-  for product in llmlab-server llmlab-admin llmlab-bench-ingest; do
-    swift build "${build_flags[@]}" --product "$product"
-  done
-fi
-for product in llmlab-server llmlab-admin llmlab-bench-ingest; do
-  [ -x "$BIN/$product" ] || { echo "$BIN/$product is not built" >&2; exit 1; }
-done
+bench_build llmlab-server llmlab-admin llmlab-bench-ingest
 
 # A fresh home: 0711 so the embedded cluster's unprivileged user (the server runs it as
 # `postgres` when we are root) can traverse it and nothing gets relocated outside it.
@@ -76,41 +56,15 @@ stop_all() {
   fi
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "==> stopping llmlab-server (pid $SERVER_PID)"
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 300); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "    llmlab-server did not stop within 60 s of SIGTERM; killing it" >&2
-      kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
+    bench_stop_pid "$SERVER_PID" llmlab-server
   fi
   if [ -n "$SDK_PID" ] && kill -0 "$SDK_PID" 2>/dev/null; then
     kill -TERM "$SDK_PID" 2>/dev/null || true
     wait "$SDK_PID" 2>/dev/null || true
   fi
-  # The embedded cluster stops with the server; make sure of it before deleting its files.
-  local data="$BENCH_HOME/pg/data"
-  if [ -f "$data/postmaster.pid" ]; then
-    local pg_ctl
-    pg_ctl="$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1 || true)"
-    if [ -n "$pg_ctl" ]; then
-      if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
-      else
-        "$pg_ctl" stop -D "$data" -m immediate -s >/dev/null 2>&1 || true
-      fi
-    fi
-  fi
+  bench_stop_embedded_pg "$BENCH_HOME"
   if [ "$status" -ne 0 ]; then
-    for log in "$SERVER_LOG"; do
-      if [ -s "$log" ]; then
-        echo "---- last 40 lines of $log ----" >&2
-        tail -n 40 "$log" >&2 || true
-      fi
-    done
+    bench_show_logs "$SERVER_LOG"
   fi
   rm -rf -- "$BENCH_HOME"
   exit "$status"
@@ -120,9 +74,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # A free loopback port: bind port 0 and read what the kernel chose.
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+free_port() { bench_free_port; }
 GRPC_ADDRESS="127.0.0.1:$(free_port)"
 HTTP_ADDRESS="127.0.0.1:$(free_port)"
 
