@@ -15,6 +15,7 @@ public enum TenantSchema {
         entry("0003_usage.sql", PackageResources._003_usage_sql),
         entry("0004_budgets.sql", PackageResources._004_budgets_sql),
         entry("0005_traces.sql", PackageResources._005_traces_sql),
+        entry("0006_usage_rollup.sql", PackageResources._006_usage_rollup_sql),
     ].sorted { $0.version < $1.version }
 
     private static func entry(_ fileName: String, _ bytes: [UInt8]) -> (version: Int, name: String, sql: String) {

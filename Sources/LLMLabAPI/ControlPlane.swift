@@ -47,7 +47,8 @@ public struct ControlPlane: Sendable {
     public var services: [any RegistrableRPCService] {
         var services: [any RegistrableRPCService] = [
             HealthAPI(self), TenantAPI(self), AuthAPI(self), UserAPI(self), ProjectAPI(self),
-            ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), TraceQueryAPI(self), AuditAPI(self),
+            ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), AnalyticsAPI(self), TraceQueryAPI(self),
+            AuditAPI(self),
         ]
         if let traceIngest { services.append(OTLPTraceAPI(ingest: traceIngest)) }
         return services

@@ -48,6 +48,11 @@ public enum RBACPolicy {
 
         "llmlab.v1.UsageService/ListUsageEvents": .usageRead,
 
+        "llmlab.v1.AnalyticsService/QueryCost": .usageRead,
+        "llmlab.v1.AnalyticsService/TopN": .usageRead,
+        "llmlab.v1.AnalyticsService/Forecast": .usageRead,
+        "llmlab.v1.AnalyticsService/ModelHealth": .usageRead,
+
         "llmlab.v1.TraceQueryService/ListTraces": .tracesRead,
         "llmlab.v1.TraceQueryService/GetTrace": .tracesRead,
         "llmlab.v1.TraceQueryService/ExplainTrace": .tracesRead,

@@ -27,6 +27,7 @@ struct LLMLabAdmin: AsyncParsableCommand {
             PriceCommand.self,
             APIKeyCommand.self,
             UsageCommand.self,
+            CostCommand.self,
             TraceCommand.self,
             AuditCommand.self,
         ]

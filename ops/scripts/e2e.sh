@@ -166,6 +166,12 @@ expect "user set-role" 0 "member" -- "$admin" user set-role "$bob" member
 expect "user remove" 0 "" -- "$admin" user remove "$bob"
 expect "audit list shows the mutations" 0 "CreateProject" -- "$admin" audit list --limit 50
 expect "usage list answers (no proxy traffic yet)" 0 "No usage events" -- "$admin" usage list --since 2026-01-01T00:00:00Z --limit 5
+expect "cost query on an empty tenant sums to zero" 0 '^0 +0 +0 +0 +0 +0 +\$0$' -- "$admin" cost query --since 2026-01-01 --until 2026-01-02
+expect "cost query grouped on an empty tenant" 0 "No usage in this range" -- "$admin" cost query --group-by provider,model,day
+expect "cost query rejects an unknown dimension" 64 "group-by" -- "$admin" cost query --group-by colour
+expect "cost forecast with no usage projects month-to-date" 0 'no_history' -- "$admin" cost forecast
+expect "cost forecast --json" 0 '"projectedMonthEndUsd": ?"0"' -- "$admin" cost forecast --json
+expect "cost top on an empty tenant" 0 "No usage in this range" -- "$admin" cost top --by key --limit 3
 refute "audit rows never carry a secret" "sk-e2e-secret|azure-secret-0123"
 expect "audit chain verifies" 0 "intact" -- "$admin" audit verify
 expect "usage error exits 64" 64 "" -- "$admin" project create

@@ -132,7 +132,9 @@ public struct UsageEventRepository: Sendable {
     static let columnCount = 25
 
     /// Inserts the events whose request id is new and adds exactly those to the hourly
-    /// rollup and to the per-key monthly rollup (`usage_key_monthly`), in one statement (so in the caller's transaction). Returns how many were new.
+    /// rollup, to the analytics rollup (`usage_rollup_hourly`, see ``UsageRollup``) and to the
+    /// per-key monthly rollup (`usage_key_monthly`), in one statement (so in the caller's
+    /// transaction). Returns how many were new.
     public func insert(_ events: [UsageEventRecord]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
         var bindings = PostgresBindings(capacity: events.count * Self.columnCount)
@@ -176,8 +178,11 @@ public struct UsageEventRepository: Sendable {
                 INSERT INTO usage_events (\(Self.insertColumns))
                 VALUES \(tuples.joined(separator: ",\n"))
                 ON CONFLICT (request_id) DO NOTHING
-                RETURNING project_id, api_key_id, provider, model, occurred_at, status, priced, input_tokens, cached_input_tokens,
-                          cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd
+                RETURNING project_id, api_key_id, route_id, provider, model, occurred_at, status, priced, input_tokens,
+                          cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
+                          cost_usd, latency_ms
+            ), analytics AS (
+                \(UsageRollup.upsertFromInserted)
             ), rolled AS (
                 INSERT INTO usage_hourly AS h (project_id, provider, model, hour, requests, errors, unpriced_requests,
                     input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,

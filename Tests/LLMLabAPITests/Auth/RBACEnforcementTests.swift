@@ -58,6 +58,14 @@ struct RBACEnforcementTests {
             case "llmlab.v1.PricingService/DeletePriceOverride": _ = try await cp.pricing.deletePriceOverride(.init(), metadata: metadata)
             case "llmlab.v1.UsageService/ListUsageEvents":
                 _ = try await Llmlab_V1_UsageService.Client(wrapping: cp.client).listUsageEvents(.init(), metadata: metadata)
+            case "llmlab.v1.AnalyticsService/QueryCost":
+                _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).queryCost(.init(), metadata: metadata)
+            case "llmlab.v1.AnalyticsService/TopN":
+                _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).topN(.init(), metadata: metadata)
+            case "llmlab.v1.AnalyticsService/Forecast":
+                _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).forecast(.init(), metadata: metadata)
+            case "llmlab.v1.AnalyticsService/ModelHealth":
+                _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).modelHealth(.init(), metadata: metadata)
             case "llmlab.v1.TraceQueryService/ListTraces": _ = try await cp.traces.listTraces(.init(), metadata: metadata)
             case "llmlab.v1.TraceQueryService/GetTrace": _ = try await cp.traces.getTrace(.init(), metadata: metadata)
             case "llmlab.v1.TraceQueryService/ExplainTrace": _ = try await cp.traces.explainTrace(.init(), metadata: metadata)

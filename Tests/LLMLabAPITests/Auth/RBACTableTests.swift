@@ -21,6 +21,7 @@ struct RBACTableTests {
         + Llmlab_V1_RouteService.Method.descriptors
         + Llmlab_V1_PricingService.Method.descriptors
         + Llmlab_V1_UsageService.Method.descriptors
+        + Llmlab_V1_AnalyticsService.Method.descriptors
         + Llmlab_V1_TraceQueryService.Method.descriptors
         + Llmlab_V1_AuditService.Method.descriptors
         + Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.descriptors

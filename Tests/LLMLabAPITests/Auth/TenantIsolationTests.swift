@@ -62,6 +62,28 @@ struct TenantIsolationTests {
                 ("GetTrace", { _ = try await cp.traces.getTrace(.with { $0.traceID = bTrace }, metadata: asA) }),
                 ("ExplainTrace", { _ = try await cp.traces.explainTrace(.with { $0.traceID = bTrace }, metadata: asA) }),
                 ("ListTraces(project)", { _ = try await cp.traces.listTraces(.with { $0.projectID = bProject.id }, metadata: asA) }),
+                ("QueryCost(project)", {
+                    _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).queryCost(.with {
+                        $0.filter = .with {
+                            $0.since = Google_Protobuf_Timestamp(seconds: 1_772_445_600, nanos: 0)
+                            $0.until = Google_Protobuf_Timestamp(seconds: 1_772_449_200, nanos: 0)
+                            $0.projectID = bProject.id
+                        }
+                    }, metadata: asA)
+                }),
+                ("TopN(api key)", {
+                    _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).topN(.with {
+                        $0.dimension = .model
+                        $0.filter = .with {
+                            $0.since = Google_Protobuf_Timestamp(seconds: 1_772_445_600, nanos: 0)
+                            $0.until = Google_Protobuf_Timestamp(seconds: 1_772_449_200, nanos: 0)
+                            $0.apiKeyID = bApiKey.apiKey.id
+                        }
+                    }, metadata: asA)
+                }),
+                ("Forecast(project)", {
+                    _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).forecast(.with { $0.projectID = bProject.id }, metadata: asA)
+                }),
                 ("SetRole(owner)", { _ = try await cp.users.setRole(.with { $0.userID = b.ownerID; $0.role = .viewer }, metadata: asA) }),
             ]
             for (name, call) in calls {
