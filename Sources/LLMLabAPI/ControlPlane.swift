@@ -48,7 +48,7 @@ public struct ControlPlane: Sendable {
         var services: [any RegistrableRPCService] = [
             HealthAPI(self), TenantAPI(self), AuthAPI(self), UserAPI(self), ProjectAPI(self),
             ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), AnalyticsAPI(self), TraceQueryAPI(self),
-            AuditAPI(self),
+            AuditAPI(self), AlertAPI(self),
         ]
         if let traceIngest { services.append(OTLPTraceAPI(ingest: traceIngest)) }
         return services

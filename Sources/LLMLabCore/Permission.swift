@@ -28,4 +28,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case tracesRead
     /// Export spans (OTLP) into a project's traces.
     case tracesIngest
+    /// Alert channels (webhooks) and their delivery log.
+    case alertsRead
+    case alertsWrite
 }

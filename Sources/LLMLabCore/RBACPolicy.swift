@@ -57,6 +57,12 @@ public enum RBACPolicy {
         "llmlab.v1.TraceQueryService/GetTrace": .tracesRead,
         "llmlab.v1.TraceQueryService/ExplainTrace": .tracesRead,
 
+        "llmlab.v1.AlertService/CreateChannel": .alertsWrite,
+        "llmlab.v1.AlertService/ListChannels": .alertsRead,
+        "llmlab.v1.AlertService/DeleteChannel": .alertsWrite,
+        "llmlab.v1.AlertService/TestChannel": .alertsWrite,
+        "llmlab.v1.AlertService/ListDeliveries": .alertsRead,
+
         // OTLP trace export: API keys with the `ingest` scope (and members' sessions).
         "opentelemetry.proto.collector.trace.v1.TraceService/Export": .tracesIngest,
 
@@ -68,11 +74,11 @@ public enum RBACPolicy {
     public static func permissions(of role: Role) -> Set<Permission> {
         let viewer: Set<Permission> = [
             .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
-            .usageRead, .tracesRead,
+            .usageRead, .tracesRead, .alertsRead,
         ]
         let member = viewer.union([.apiKeysWrite, .tracesIngest])
         let admin = member.union([
-            .usersWrite, .projectsWrite, .providerKeysWrite, .auditRead, .routesWrite, .pricingWrite,
+            .usersWrite, .projectsWrite, .providerKeysWrite, .auditRead, .routesWrite, .pricingWrite, .alertsWrite,
         ])
         switch role {
         case .viewer: return viewer

@@ -5,7 +5,7 @@ import ArgumentParser
 struct LLMLabAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llmlab-admin",
-        abstract: "Administer an LLMLab server: tenants, users, projects, keys, routes, prices, usage, traces and the audit log.",
+        abstract: "Administer an LLMLab server: tenants, users, projects, keys, routes, prices, usage, traces, alerts and the audit log.",
         discussion: """
             With no flags the console talks to 127.0.0.1:7443 over TLS, trusting \
             ./.llmlab/tls/ca.pem, as the session saved by `login` or else the operator \
@@ -30,6 +30,7 @@ struct LLMLabAdmin: AsyncParsableCommand {
             CostCommand.self,
             TraceCommand.self,
             AuditCommand.self,
+            AlertCommand.self,
         ]
     )
 

@@ -172,7 +172,14 @@ expect "cost query rejects an unknown dimension" 64 "group-by" -- "$admin" cost 
 expect "cost forecast with no usage projects month-to-date" 0 'no_history' -- "$admin" cost forecast
 expect "cost forecast --json" 0 '"projectedMonthEndUsd": ?"0"' -- "$admin" cost forecast --json
 expect "cost top on an empty tenant" 0 "No usage in this range" -- "$admin" cost top --by key --limit 3
-refute "audit rows never carry a secret" "sk-e2e-secret|azure-secret-0123"
+expect "alert channel add prints the signing secret once" 0 "whsec_" -- "$admin" alert channel add ops-hook --url http://127.0.0.1:9/hook
+expect "alert channel list shows the channel" 0 "ops-hook" -- "$admin" alert channel list
+expect "a non-http alert url names the field" 1 "url" -- "$admin" alert channel add bad-hook --url ftp://example.com/x
+channel=$("$admin" alert channel list --json | json_field '[0]["id"]')
+expect "alert channel test queues a delivery" 0 "" -- "$admin" alert channel test "$channel"
+expect "alert deliveries lists it" 0 "test" -- "$admin" alert deliveries --channel "$channel"
+expect "alert channel changes are audited" 0 "CreateChannel" -- "$admin" audit list --limit 100
+refute "audit rows never carry a secret" "sk-e2e-secret|azure-secret-0123|whsec_"
 expect "audit chain verifies" 0 "intact" -- "$admin" audit verify
 expect "usage error exits 64" 64 "" -- "$admin" project create
 expect "unknown id exits 1 with not found" 1 "not found" -- "$admin" project show 00000000-0000-0000-0000-000000000000

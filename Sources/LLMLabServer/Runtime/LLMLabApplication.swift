@@ -73,6 +73,7 @@ public enum LLMLabApplication {
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: SessionJanitor(database: database, logger: logger)),
                     .init(service: RetentionJob(database: database, logger: logger)),
+                    .init(service: WebhookDeliverer(database: database, keyVault: KeyVault(masterKey: masterKey), logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -71,6 +71,11 @@ struct RBACEnforcementTests {
             case "llmlab.v1.TraceQueryService/ExplainTrace": _ = try await cp.traces.explainTrace(.init(), metadata: metadata)
             case "opentelemetry.proto.collector.trace.v1.TraceService/Export":
                 _ = try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: cp.client).export(.init(), metadata: metadata)
+            case "llmlab.v1.AlertService/CreateChannel": _ = try await cp.alerts.createChannel(.init(), metadata: metadata)
+            case "llmlab.v1.AlertService/ListChannels": _ = try await cp.alerts.listChannels(.init(), metadata: metadata)
+            case "llmlab.v1.AlertService/DeleteChannel": _ = try await cp.alerts.deleteChannel(.init(), metadata: metadata)
+            case "llmlab.v1.AlertService/TestChannel": _ = try await cp.alerts.testChannel(.init(), metadata: metadata)
+            case "llmlab.v1.AlertService/ListDeliveries": _ = try await cp.alerts.listDeliveries(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/ListAuditEvents": _ = try await cp.audit.listAuditEvents(.init(), metadata: metadata)
             case "llmlab.v1.AuditService/VerifyAuditChain": _ = try await cp.audit.verifyAuditChain(.init(), metadata: metadata)
             default: throw RPCError(code: .dataLoss, message: "test does not know \(method)")

@@ -33,6 +33,7 @@ struct TenantIsolationTests {
             }, metadata: b.ownerAuth)
             let (bUserID, _) = try await cp.signedInUser(b, role: .member)
             let bTrace = String(repeating: "b", count: 32)
+            let bChannel = try await cp.alerts.createChannel(.with { $0.name = "beta ops"; $0.url = "https://hooks.beta.example/x" }, metadata: b.ownerAuth)
             let bProjectID = try #require(UUID(uuidString: bProject.id))
             try await TraceSeed.insert([
                 TraceSeed.span(bTrace, "root", "beta agent", .agent, project: bProjectID, minute: 0, 0, 1_000, error: "boom"),
@@ -84,6 +85,9 @@ struct TenantIsolationTests {
                 ("Forecast(project)", {
                     _ = try await Llmlab_V1_AnalyticsService.Client(wrapping: cp.client).forecast(.with { $0.projectID = bProject.id }, metadata: asA)
                 }),
+                ("DeleteChannel", { _ = try await cp.alerts.deleteChannel(.with { $0.id = bChannel.channel.id }, metadata: asA) }),
+                ("TestChannel", { _ = try await cp.alerts.testChannel(.with { $0.id = bChannel.channel.id }, metadata: asA) }),
+                ("ListDeliveries(channel)", { _ = try await cp.alerts.listDeliveries(.with { $0.channelID = bChannel.channel.id }, metadata: asA) }),
                 ("SetRole(owner)", { _ = try await cp.users.setRole(.with { $0.userID = b.ownerID; $0.role = .viewer }, metadata: asA) }),
             ]
             for (name, call) in calls {
@@ -102,6 +106,7 @@ struct TenantIsolationTests {
             #expect(aUsers.users.map(\.email) == [a.ownerEmail])
             let aTraces = try await cp.traces.listTraces(.init(), metadata: asA)
             #expect(aTraces.traces.isEmpty)
+            #expect(try await cp.alerts.listChannels(.init(), metadata: asA).channels.isEmpty)
             let aAudit = try await cp.audit.listAuditEvents(.init(), metadata: asA)
             #expect(!aAudit.events.contains { $0.target.contains(bProject.id) })
 
@@ -118,6 +123,8 @@ struct TenantIsolationTests {
             #expect(bTraces.traces.map(\.traceID) == [bTrace])
             let bExplained = try await cp.traces.explainTrace(.with { $0.traceID = bTrace }, metadata: b.ownerAuth)
             #expect(bExplained.rootCause.spanID == "tool")
+            #expect(try await cp.alerts.listChannels(.init(), metadata: b.ownerAuth).channels.map(\.id) == [bChannel.channel.id])
+            #expect(try await cp.alerts.listDeliveries(.init(), metadata: b.ownerAuth).deliveries.isEmpty)
             let users = try await cp.users.listUsers(.init(), metadata: b.ownerAuth)
             #expect(users.users.count == 2)
             #expect(users.users.first { $0.id == bUserID }?.role == .member)

@@ -101,6 +101,7 @@ struct TestControlPlane: Sendable {
     var providerKeys: Llmlab_V1_ProviderKeyService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var audit: Llmlab_V1_AuditService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var traces: Llmlab_V1_TraceQueryService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    var alerts: Llmlab_V1_AlertService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
     var health: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
 
     /// A tenant with an owner who is signed in.
