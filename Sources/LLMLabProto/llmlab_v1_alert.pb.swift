@@ -24,6 +24,10 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
   public typealias RawValue = Int
   case unspecified // = 0
   case webhook // = 1
+
+  /// A Slack-compatible incoming webhook: the alert is POSTed as {"text": "…"} (one readable
+  /// line), with the same X-LLMLab-* headers and signature as a webhook.
+  case slack // = 2
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -34,6 +38,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
     switch rawValue {
     case 0: self = .unspecified
     case 1: self = .webhook
+    case 2: self = .slack
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -42,6 +47,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
     switch self {
     case .unspecified: return 0
     case .webhook: return 1
+    case .slack: return 2
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -50,6 +56,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
   public static let allCases: [Llmlab_V1_AlertChannelKind] = [
     .unspecified,
     .webhook,
+    .slack,
   ]
 
 }
@@ -198,7 +205,7 @@ public nonisolated struct Llmlab_V1_CreateChannelRequest: Sendable {
   /// Unique in the tenant.
   public var name: String = String()
 
-  /// Only webhooks for now; UNSPECIFIED means webhook.
+  /// WEBHOOK (the default when UNSPECIFIED) or SLACK.
   public var kind: Llmlab_V1_AlertChannelKind = .unspecified
 
   /// http:// or https://
@@ -334,7 +341,7 @@ public nonisolated struct Llmlab_V1_ListDeliveriesResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "llmlab.v1"
 
 nonisolated extension Llmlab_V1_AlertChannelKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_CHANNEL_KIND_UNSPECIFIED\0\u{1}ALERT_CHANNEL_KIND_WEBHOOK\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_CHANNEL_KIND_UNSPECIFIED\0\u{1}ALERT_CHANNEL_KIND_WEBHOOK\0\u{1}ALERT_CHANNEL_KIND_SLACK\0")
 }
 
 nonisolated extension Llmlab_V1_AlertDeliveryStatus: SwiftProtobuf._ProtoNameProviding {

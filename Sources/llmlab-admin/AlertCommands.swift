@@ -37,12 +37,21 @@ struct AlertCommand: AsyncParsableCommand {
         @Option(help: "The webhook's http:// or https:// URL.")
         var url: String
 
+        @Option(help: "webhook (signed JSON) or slack (a Slack-compatible incoming webhook: {\"text\": …}).")
+        var kind: String = "webhook"
+
+        func validate() throws {
+            guard ["webhook", "slack"].contains(kind) else {
+                throw ValidationError("--kind must be webhook or slack (got \(kind))")
+            }
+        }
+
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             let request = Llmlab_V1_CreateChannelRequest.with {
                 $0.name = name
-                $0.kind = .webhook
+                $0.kind = kind == "slack" ? .slack : .webhook
                 $0.url = url
             }
             let response = try await global.withAuthenticatedClient { client in
@@ -175,7 +184,7 @@ enum AlertView {
         var details = Details()
         details.add("id", channel.id)
         details.add("name", channel.name)
-        details.add("kind", "webhook")
+        details.add("kind", channel.kind == .slack ? "slack" : "webhook")
         details.add("url", channel.url)
         details.add("secret", masked(channel.secretLastFour))
         details.add("created", Display.timestamp(channel.createdAt, isSet: channel.hasCreatedAt))

@@ -174,6 +174,8 @@ expect "cost forecast --json" 0 '"projectedMonthEndUsd": ?"0"' -- "$admin" cost 
 expect "cost top on an empty tenant" 0 "No usage in this range" -- "$admin" cost top --by key --limit 3
 expect "alert channel add prints the signing secret once" 0 "whsec_" -- "$admin" alert channel add ops-hook --url http://127.0.0.1:9/hook
 expect "alert channel list shows the channel" 0 "ops-hook" -- "$admin" alert channel list
+expect "a Slack channel" 0 "kind: +slack" -- "$admin" alert channel add team-slack --kind slack --url http://127.0.0.1:9/slack
+expect "an unknown channel kind is a usage error" 64 "kind" -- "$admin" alert channel add x --kind pager --url http://127.0.0.1:9/x
 expect "a non-http alert url names the field" 1 "url" -- "$admin" alert channel add bad-hook --url ftp://example.com/x
 channel=$("$admin" alert channel list --json | json_field '[0]["id"]')
 expect "alert channel test queues a delivery" 0 "" -- "$admin" alert channel test "$channel"

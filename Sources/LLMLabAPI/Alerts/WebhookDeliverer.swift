@@ -245,7 +245,9 @@ public final class WebhookDeliverer: Service, Sendable {
 
     /// POSTs the payload; returns the HTTP status code.
     func post(_ item: DueAlertDelivery, secret: String) async throws -> Int {
-        let body = Array(item.delivery.payload.utf8)
+        let body = item.kind == "slack"
+            ? SlackMessage.body(forPayload: item.delivery.payload, event: item.delivery.eventKind)
+            : Array(item.delivery.payload.utf8)
         var request = HTTPClientRequest(url: item.url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")

@@ -19,9 +19,11 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
     func createChannel(request: Llmlab_V1_CreateChannelRequest, context: ServerContext) async throws -> Llmlab_V1_CreateChannelResponse {
         let tenant = try Self.requireTenantWide()
         let name = try Validate.name(request.name, field: "name")
+        let kind: String
         switch request.kind {
-        case .unspecified, .webhook: break
-        default: throw APIError(.invalidArgument, "kind: only ALERT_CHANNEL_KIND_WEBHOOK is supported")
+        case .unspecified, .webhook: kind = "webhook"
+        case .slack: kind = "slack"
+        default: throw APIError(.invalidArgument, "kind: send ALERT_CHANNEL_KIND_WEBHOOK or ALERT_CHANNEL_KIND_SLACK")
         }
         let url = try AlertValidation.webhookURL(request.url, field: "url")
         let secret = AlertSecret.generate()
@@ -34,9 +36,9 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
         do {
             channel = try await plane.database.withTenantTransaction(tenant.scope) { connection in
                 let stored = try await AlertRepository(connection, logger: logger).insertChannel(AlertChannelRecord(
-                    id: id, name: name, url: url, sealedSecret: Data(sealed), lastFour: String(secret.suffix(4))))
+                    id: id, name: name, kind: kind, url: url, sealedSecret: Data(sealed), lastFour: String(secret.suffix(4))))
                 try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "alert_channel:\(id.uuidString.lowercased())",
-                                         detail: ["name": name, "kind": "webhook", "url": url, "event": "created"])
+                                         detail: ["name": name, "kind": kind, "url": url, "event": "created"])
                 return stored
             }
         } catch where isUniqueViolation(error) {
@@ -148,7 +150,7 @@ enum AlertMapping {
         .with {
             $0.id = record.id.uuidString.lowercased()
             $0.name = record.name
-            $0.kind = .webhook
+            $0.kind = record.kind == "slack" ? .slack : .webhook
             $0.url = record.url
             $0.secretLastFour = record.lastFour
             $0.disabled = record.disabled

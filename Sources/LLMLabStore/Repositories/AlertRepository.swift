@@ -51,6 +51,8 @@ public struct DueAlertDelivery: Sendable, Hashable {
     public var delivery: AlertDeliveryRecord
     public var url: String
     public var sealedSecret: Data
+    /// The channel's kind: `webhook` or `slack`.
+    public var kind: String = "webhook"
 }
 
 /// `alert_channels`, `alert_deliveries` and the dispatch mark on `budget_events` in a
@@ -171,16 +173,16 @@ public struct AlertRepository: Sendable {
                 UPDATE alert_deliveries a SET next_attempt_at = \(leaseUntil)
                 FROM due WHERE a.id = due.id
                 RETURNING a.*)
-            SELECT \(unescaped: Self.deliveryColumns), c.url, c.sealed_secret
+            SELECT \(unescaped: Self.deliveryColumns), c.url, c.sealed_secret, c.kind
             FROM d JOIN alert_channels c ON c.id = d.channel_id
             """, logger: logger)
         var result: [DueAlertDelivery] = []
         for try await row in rows {
             let columns = try row.decode(
-                (UUID, UUID, String, String, Int32, String, Int32?, String, Date, Date, Date?, String, Data).self)
+                (UUID, UUID, String, String, Int32, String, Int32?, String, Date, Date, Date?, String, Data, String).self)
             result.append(DueAlertDelivery(delivery: Self.delivery(
                 (columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7, columns.8,
-                 columns.9, columns.10)), url: columns.11, sealedSecret: columns.12))
+                 columns.9, columns.10)), url: columns.11, sealedSecret: columns.12, kind: columns.13))
         }
         return result
     }

@@ -3,7 +3,7 @@ import Foundation
 import GRPCCore
 import Hummingbird
 import HummingbirdCore
-import LLMLabAPI
+@testable import LLMLabAPI
 import LLMLabCore
 import LLMLabProto
 import LLMLabSecurity
@@ -149,6 +149,37 @@ struct AlertTests {
                 #expect(await rpcCode { _ = try await cp.alerts.deleteChannel(.with { $0.id = created.channel.id }, metadata: t.ownerAuth) } == .notFound)
             }
         }
+    }
+
+    @Test("a Slack channel gets {\"text\": …} with one readable line, still signed")
+    func slackChannel() async throws {
+        try await TestControlPlane.with { cp in
+            let t = try await cp.makeTenant("slack-co")
+            let receiver = WebhookReceiver()
+            try await receiver.serving { url in
+                let created = try await cp.alerts.createChannel(.with { $0.name = "team"; $0.kind = .slack; $0.url = url },
+                                                                metadata: t.ownerAuth)
+                #expect(created.channel.kind == .slack)
+                let listed = try await cp.alerts.listChannels(.init(), metadata: t.ownerAuth)
+                #expect(listed.channels.first?.kind == .slack)
+                let test = try await cp.alerts.testChannel(.with { $0.id = created.channel.id }, metadata: t.ownerAuth)
+                let delivery = try await Self.drive(Self.deliverer(cp), cp, t.ownerAuth, delivery: test.deliveryID)
+                #expect(delivery.status == .delivered)
+                let got = try #require(receiver.received.first)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(got.body)) as? [String: Any])
+                #expect(json.keys.sorted() == ["text"])
+                #expect((json["text"] as? String)?.hasPrefix("LLMLab test alert") == true)
+                #expect(got.headers["x-llmlab-signature"] == "sha256=" + Self.hexHMAC(created.secret, got.body))
+            }
+        }
+    }
+
+    @Test("the Slack line for a budget threshold names the subject, the threshold and the amounts")
+    func slackBudgetText() {
+        let payload = #"{"event":"budget_threshold","data":{"subject_kind":"project","subject_id":"p-1","threshold_pct":"80","spent_usd":"80.00","limit_usd":"100.00"}}"#
+        #expect(SlackMessage.text(forPayload: payload, event: "budget_threshold")
+                == "LLMLab budget alert: project p-1 reached 80% of its monthly budget ($80.00 of $100.00)")
+        #expect(String(decoding: SlackMessage.body(forPayload: "{}", event: "other"), as: UTF8.self) == #"{"text":"LLMLab alert (other)"}"#)
     }
 
     @Test("500, 500, then 200: delivered after three attempts with backoff; out of attempts: failed")
