@@ -326,7 +326,7 @@ let package = Package(
         .testTarget(
             name: "LLMLabServerTests",
             dependencies: [
-                "LLMLabServer", "LLMLabTestSupport", "LLMLabGateway", "LLMLabSecurity", "LLMLabStore",
+                "LLMLabServer", "LLMLabTracing", "LLMLabTestSupport", "LLMLabGateway", "LLMLabSecurity", "LLMLabStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -4,6 +4,7 @@ import LLMLabStore
 import LLMLabTracing
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// `POST /v1/traces` on the gateway, served by the tracing module's ``TraceIngest``.
 struct TraceReceiverAdapter: TraceExportReceiver {
@@ -18,58 +19,74 @@ struct TraceReceiverAdapter: TraceExportReceiver {
 }
 
 /// Turns every proxied call into an LLM span (``ProxySpans``) and hands it to the span
-/// writer off the request path: `proxied(_:)` only appends to a bounded buffer (the oldest
-/// spans are dropped, and counted, if the writer falls far behind); `run()` drains it in
-/// batches per tenant and project.
+/// writer off the request path: `proxied(_:)` only appends to a bounded in-memory buffer
+/// (when the writer falls far behind, new spans are dropped and counted); `run()` takes the
+/// whole buffer every ``interval`` and hands it over in one call per tenant and project, so
+/// the writer's wait for durability is paid per batch, not per request.
 final class ProxySpanForwarder: ProxyCallObserver, Service {
-    private let stream: AsyncStream<UsageEventRecord>
-    private let continuation: AsyncStream<UsageEventRecord>.Continuation
+    private struct Buffer {
+        var events: [UsageEventRecord] = []
+        var dropped = 0
+    }
+
+    private let buffer = Mutex(Buffer())
     let sink: any SpanSink
     let logger: Logger
+    let capacity: Int
+    let interval: Duration
 
-    init(sink: any SpanSink, logger: Logger, capacity: Int = 10_000) {
-        (stream, continuation) = AsyncStream.makeStream(of: UsageEventRecord.self, bufferingPolicy: .bufferingNewest(capacity))
+    init(sink: any SpanSink, logger: Logger, capacity: Int = 50_000, interval: Duration = .milliseconds(50)) {
         self.sink = sink
         self.logger = logger
+        self.capacity = capacity
+        self.interval = interval
     }
 
     func proxied(_ event: UsageEventRecord) {
-        if case .dropped = continuation.yield(event) {
-            logger.warning("proxy span dropped: the span writer is behind")
+        let capacity = self.capacity
+        buffer.withLock { buffer in
+            if buffer.events.count < capacity {
+                buffer.events.append(event)
+            } else {
+                buffer.dropped += 1
+            }
         }
     }
 
     func run() async throws {
-        // Ends when the group shuts down: the stream finishes and what is buffered is written.
-        await withGracefulShutdownHandler {
-            var batch: [UsageEventRecord] = []
-            for await event in stream {
-                batch.append(event)
-                if batch.count >= 200 {
-                    await write(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-                // Write what arrived when the buffer is idle.
-                else if batch.count > 0 {
-                    await write(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
+        // Until shutdown, then once more for what is left.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                await self.drain()
             }
-            if !batch.isEmpty { await write(batch) }
-        } onGracefulShutdown: {
-            self.continuation.finish()
         }
+        await drain()
     }
 
-    private func write(_ events: [UsageEventRecord]) async {
+    private func drain() async {
+        let (events, dropped) = buffer.withLock { buffer in
+            defer { buffer = Buffer() }
+            return (buffer.events, buffer.dropped)
+        }
+        if dropped > 0 {
+            logger.warning("proxy spans dropped: the span writer is behind", metadata: ["count": "\(dropped)"])
+        }
+        guard !events.isEmpty else { return }
         let groups = Dictionary(grouping: events) { "\($0.tenantID)/\($0.projectID)" }
-        for events in groups.values {
-            guard let first = events.first else { continue }
-            let tenant = TenantIngest(tenantID: first.tenantID, projectID: first.projectID, captureContent: false)
-            do {
-                try await sink.accept(events.map(ProxySpans.span(from:)), tenant: tenant)
-            } catch {
-                logger.warning("proxy spans not recorded", metadata: ["count": "\(events.count)", "error": "\(error)"])
+        await withTaskGroup(of: Void.self) { group in
+            for events in groups.values {
+                guard let first = events.first else { continue }
+                let sink = self.sink
+                let logger = self.logger
+                group.addTask {
+                    let tenant = TenantIngest(tenantID: first.tenantID, projectID: first.projectID, captureContent: false)
+                    do {
+                        try await sink.accept(events.map(ProxySpans.span(from:)), tenant: tenant)
+                    } catch {
+                        logger.warning("proxy spans not recorded", metadata: ["count": "\(events.count)", "error": "\(error)"])
+                    }
+                }
             }
         }
     }
