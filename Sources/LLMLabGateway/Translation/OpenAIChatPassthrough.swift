@@ -15,13 +15,9 @@ struct OpenAIChatPassthrough: ChatTranslation {
 
     func translateResponse(_ body: [UInt8], requestedModel: String) throws(GatewayError) -> TranslatedResponse {
         var result = TranslatedResponse(body: body)
-        guard let document = try? JSONScanner.document(body), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: body)
-        else { return result }
-        if let model = members.last(where: { $0.key == "model" }), model.kind == .string {
-            result.responseModel = (try? JSONScanner.string(at: model.value, in: body)) ?? ""
-        }
-        if let usage = ChatCompletionUsage.extract(fromObjectAt: document.range, in: body) {
+        guard let scanned = ScannedResponse(body) else { return result }
+        result.responseModel = scanned.model
+        if let usage = ChatCompletionUsage.extract(fromObjectAt: scanned.range, in: body) {
             (result.usage, result.usageProblem) = usage.normalizedForMeter()
         }
         return result
@@ -59,13 +55,9 @@ struct OpenAIEmbeddingsPassthrough: ChatTranslation {
 
     func translateResponse(_ body: [UInt8], requestedModel: String) throws(GatewayError) -> TranslatedResponse {
         var result = TranslatedResponse(body: body)
-        guard let document = try? JSONScanner.document(body), document.kind == .object,
-              let members = try? JSONScanner.members(ofObjectAt: document.range, in: body)
-        else { return result }
-        if let model = members.last(where: { $0.key == "model" }), model.kind == .string {
-            result.responseModel = (try? JSONScanner.string(at: model.value, in: body)) ?? ""
-        }
-        if let usage = members.last(where: { $0.key == "usage" }), usage.kind == .object,
+        guard let scanned = ScannedResponse(body) else { return result }
+        result.responseModel = scanned.model
+        if let usage = scanned.members.last(where: { $0.key == "usage" }), usage.kind == .object,
            let value = JSONValue.parse(body[usage.value]) {
             if let prompt = value["prompt_tokens"]?.intValue, prompt >= 0 {
                 result.usage = TokenUsage(uncachedInput: prompt)
@@ -105,5 +97,26 @@ extension ChatCompletionUsage {
             promptTokens: promptTokens, completionTokens: completionTokens,
             promptTokensDetails: .init(cachedTokens: cachedTokens),
             completionTokensDetails: .init(reasoningTokens: reasoningTokens))
+    }
+}
+
+/// A provider's JSON response as the pass-through translations read it: the top-level
+/// members (scanned, not parsed) and the `model` it reports ("" when none).
+struct ScannedResponse {
+    let range: Range<Int>
+    let members: [JSONScanner.Member]
+    let model: String
+
+    init?(_ body: [UInt8]) {
+        guard let document = try? JSONScanner.document(body), document.kind == .object,
+              let members = try? JSONScanner.members(ofObjectAt: document.range, in: body)
+        else { return nil }
+        range = document.range
+        self.members = members
+        if let model = members.last(where: { $0.key == "model" }), model.kind == .string {
+            self.model = (try? JSONScanner.string(at: model.value, in: body)) ?? ""
+        } else {
+            model = ""
+        }
     }
 }

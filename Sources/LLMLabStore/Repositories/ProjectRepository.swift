@@ -85,6 +85,11 @@ public struct ProjectRepository: Sendable {
     /// `traceRetentionDays` must lie in ``ProjectRecord/traceRetentionDaysRange`` (the schema checks it too).
     public func update(id: UUID, name: String?, budget: USDAmount??, allowedProviders: [Provider]?,
                        captureContent: Bool? = nil, traceRetentionDays: Int? = nil) async throws -> ProjectRecord? {
+        if let traceRetentionDays, !ProjectRecord.traceRetentionDaysRange.contains(traceRetentionDays) {
+            let range = ProjectRecord.traceRetentionDaysRange
+            throw StoreError(code: .invalidArgument,
+                             message: "trace_retention_days must be between \(range.lowerBound) and \(range.upperBound); got \(traceRetentionDays)")
+        }
         let setCapture = captureContent != nil
         let capture = captureContent ?? false
         let setRetention = traceRetentionDays != nil

@@ -71,7 +71,7 @@ public struct TraceIngest: Sendable {
     /// Maps and stores spans already decoded (the gRPC path); throws ``IngestError``.
     public func store(_ spans: [RawSpan], tenantID: UUID, projectID: UUID) async throws {
         guard !spans.isEmpty else { return }
-        guard let project = try await settings.settings(tenantID: tenantID, projectID: projectID) else {
+        guard let project = try await settings.project(tenantID: tenantID, projectID: projectID) else {
             throw IngestError(.invalid, "the API key's project \(projectID.uuidString.lowercased()) no longer exists; create a key for an existing project")
         }
         let tenant = TenantIngest(tenantID: tenantID, projectID: projectID, captureContent: project.captureContent)
@@ -93,42 +93,31 @@ public final class IngestCounters: Sendable {
     public func add(rejected count: Int) { rejectedCount.add(count, ordering: .relaxed) }
 }
 
-/// A project's trace settings per (tenant, project), reloaded after a configuration change
-/// (``ChangeSignal``) or after ``ttl``, so ingest does not read them for every export.
-final class ProjectSettingsCache: Sendable {
-    private struct Entry {
-        var settings: ProjectTraceSettings?
-        var generation: UInt64
-        var expires: ContinuousClock.Instant
-    }
-
+/// A project's record per (tenant, project) for ingest (is there such a project, does it
+/// capture content), cached like the proxy's configuration (``ConfigurationCache``).
+struct ProjectSettingsCache: Sendable {
     let database: Database
     let logger: Logger
     let ttl: Duration
-    private let entries = Mutex([String: Entry]())
+    let cache: ConfigurationCache<String, ProjectRecord?>
 
     init(database: Database, logger: Logger, ttl: Duration = .seconds(10)) {
         self.database = database
         self.logger = logger
         self.ttl = ttl
+        self.cache = ConfigurationCache(changes: database.changes)
     }
 
-    func settings(tenantID: UUID, projectID: UUID) async throws -> ProjectTraceSettings? {
-        let key = "\(tenantID)/\(projectID)"
-        let generation = database.changes.current
-        let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[key] }), entry.generation == generation, entry.expires > now {
-            return entry.settings
-        }
+    func project(tenantID: UUID, projectID: UUID) async throws -> ProjectRecord? {
+        let database = self.database
         let logger = self.logger
-        let loaded = try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
-            try await ProjectTraceSettingsRepository(connection, logger: logger).settings(projectID: projectID)
+        let ttl = self.ttl
+        return try await cache.value(for: "\(tenantID)/\(projectID)") {
+            let project = try await database.withTenantTransaction(TenantScope(tenantID: tenantID)) { connection in
+                try await ProjectRepository(connection, logger: logger).find(id: projectID)
+            }
+            return (project, ttl)
         }
-        entries.withLock { entries in
-            if entries.count > 10_000 { entries.removeAll() }
-            entries[key] = Entry(settings: loaded, generation: generation, expires: now + ttl)
-        }
-        return loaded
     }
 }
 

@@ -291,7 +291,7 @@ public struct SpanRepository: Sendable {
             WITH doomed AS (
                 SELECT t.trace_id FROM traces AS t LEFT JOIN projects AS p ON p.id = t.project_id
                 WHERE t.start_time < 'epoch'::timestamptz + \(nowMicros) * interval '1 microsecond'
-                                     - make_interval(days => coalesce(p.trace_retention_days, \(Int32(ProjectTraceSettings.defaultRetentionDays))))
+                                     - make_interval(days => coalesce(p.trace_retention_days, \(Int32(ProjectRecord.defaultTraceRetentionDays))))
                 LIMIT \(max(1, batchSize))
                 FOR UPDATE OF t SKIP LOCKED
             ), gone_spans AS (

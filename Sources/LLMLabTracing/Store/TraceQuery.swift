@@ -116,21 +116,3 @@ public struct TracePage: Sendable, Hashable {
     }
 }
 
-/// A project's trace settings (`projects.trace_retention_days`, `projects.capture_content`).
-public struct ProjectTraceSettings: Sendable, Hashable {
-    public static let defaultRetentionDays = 30
-    /// The range the schema accepts.
-    public static let retentionDaysRange = 1...3650
-
-    public var projectID: UUID
-    /// Spans and traces older than this many days are deleted by the retention job.
-    public var retentionDays: Int
-    /// Whether prompts, completions and tool arguments are stored.
-    public var captureContent: Bool
-
-    public init(projectID: UUID, retentionDays: Int = Self.defaultRetentionDays, captureContent: Bool = false) {
-        self.projectID = projectID
-        self.retentionDays = retentionDays
-        self.captureContent = captureContent
-    }
-}

@@ -71,7 +71,8 @@ struct TraceIngestTests {
         try await TraceStoreFixture.with("ingest-content") { fixture in
             let projectID = fixture.projectID
             _ = try await fixture.database.withTenantTransaction(fixture.scope) { connection in
-                try await ProjectTraceSettingsRepository(connection, logger: TraceStoreFixture.logger).update(projectID: projectID, captureContent: true)
+                try await ProjectRepository(connection, logger: TraceStoreFixture.logger).update(
+                    id: projectID, name: nil, budget: nil, allowedProviders: nil, captureContent: true)
             }
             let reply = await Self.ingest(fixture).exportHTTP(Self.body(), contentType: "application/json", contentEncoding: nil,
                                                               tenantID: fixture.tenantID, projectID: fixture.projectID)

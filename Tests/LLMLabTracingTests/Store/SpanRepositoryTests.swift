@@ -183,16 +183,19 @@ struct SpanRepositoryTests {
     func retention() async throws {
         try await F.with("spans_retention") { fx in
             let settings = try await fx.database.withTenantTransaction(fx.scope) { connection in
-                let repository = ProjectTraceSettingsRepository(connection, logger: F.logger)
-                let before = try await repository.settings(projectID: fx.otherProjectID)
-                let after = try await repository.update(projectID: fx.otherProjectID, retentionDays: 7)
+                let repository = ProjectRepository(connection, logger: F.logger)
+                let before = try await repository.find(id: fx.otherProjectID)
+                let after = try await repository.update(id: fx.otherProjectID, name: nil, budget: nil, allowedProviders: nil,
+                                                        traceRetentionDays: 7)
                 return (before, after)
             }
-            #expect(settings.0 == ProjectTraceSettings(projectID: fx.otherProjectID, retentionDays: 30, captureContent: false))
-            #expect(settings.1?.retentionDays == 7)
+            #expect(settings.0?.traceRetentionDays == 30)
+            #expect(settings.0?.captureContent == false)
+            #expect(settings.1?.traceRetentionDays == 7)
             await #expect(throws: StoreError.self) {
                 try await fx.database.withTenantTransaction(fx.scope) { connection in
-                    try await ProjectTraceSettingsRepository(connection, logger: F.logger).update(projectID: fx.projectID, retentionDays: 0)
+                    try await ProjectRepository(connection, logger: F.logger).update(id: fx.projectID, name: nil, budget: nil,
+                                                                                     allowedProviders: nil, traceRetentionDays: 0)
                 }
             }
             let now = Date(timeIntervalSince1970: 1_800_000_000)

@@ -1,15 +1,15 @@
-import LLMLabStore
 import Synchronization
 
-/// A small in-memory cache for configuration the proxy reads on every request (API keys,
-/// projects, provider keys, routes), so the hot path does not touch PostgreSQL.
+/// A small in-memory cache for configuration read on every request (API keys, projects,
+/// provider keys, routes; a project's trace settings at ingest), so hot paths do not touch
+/// PostgreSQL.
 ///
 /// An entry is used while it is younger than its time to live AND no configuration change
 /// happened since it was loaded (``ChangeSignal``, bumped by the control plane): changes
 /// made through this server apply to the next request; changes made through another
 /// server process apply within the time to live. Concurrent misses for one key may load
 /// twice; that is harmless. The cache is cleared when it grows past ``capacity``.
-final class ConfigurationCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class ConfigurationCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value
         var generation: UInt64
@@ -20,14 +20,14 @@ final class ConfigurationCache<Key: Hashable & Sendable, Value: Sendable>: Senda
     let capacity: Int
     private let entries = Mutex([Key: Entry]())
 
-    init(changes: ChangeSignal, capacity: Int = 10_000) {
+    public init(changes: ChangeSignal, capacity: Int = 10_000) {
         self.changes = changes
         self.capacity = capacity
     }
 
     /// The cached value, or the one `load` returns, cached for the time to live it returns
     /// with it. A `load` that throws caches nothing.
-    func value(for key: Key, load: () async throws -> (value: Value, ttl: Duration)) async throws -> Value {
+    public func value(for key: Key, load: () async throws -> (value: Value, ttl: Duration)) async throws -> Value {
         let generation = changes.current
         let now = ContinuousClock.now
         if let entry = entries.withLock({ $0[key] }), entry.generation == generation, entry.expires > now {
@@ -42,7 +42,7 @@ final class ConfigurationCache<Key: Hashable & Sendable, Value: Sendable>: Senda
     }
 
     /// Forgets everything (tests).
-    func removeAll() {
+    public func removeAll() {
         entries.withLock { $0.removeAll() }
     }
 }
