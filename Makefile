@@ -4,7 +4,7 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy bench-ingest clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy bench-ingest bench-dashboard clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
@@ -35,9 +35,11 @@ test-e2e: build
 	ops/scripts/e2e.sh "$(BIN)"
 
 ## End-to-end tests with the official Python clients (pytest in .venv) against the built
-## server and a fake upstream. pytest exits non-zero (5) if it collects no tests.
+## server and a fake upstream, plus the dashboard in headless Chromium (Debian's chromium and
+## chromium-driver, driven by selenium; screenshots land in .build/artifacts/dashboard).
+## pytest exits non-zero (5) if it collects no tests.
 test-python: build
-	@ops/scripts/install-deps.sh python3-venv
+	@ops/scripts/install-deps.sh python3-venv chromium chromium-driver fonts-liberation
 	@[ -x .venv/bin/python ] || python3 -m venv .venv
 	.venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 	PYTHONDONTWRITEBYTECODE=1 LLMLAB_BIN="$(BIN)" .venv/bin/pytest -q Tests/e2e
@@ -64,6 +66,11 @@ bench-proxy: deps
 ## Python SDK's @llmlab.trace overhead per span against a bare OTel span.
 bench-ingest: deps
 	ops/bench/ingest.sh
+
+## Dashboard benchmark (release build): every /ui page's server time and the analytics RPCs
+## with 10M usage events and 1M spans generated into one tenant (BENCH_EVENTS/BENCH_TRACES).
+bench-dashboard: deps
+	ops/bench/dashboard.sh
 
 clean:
 	rm -rf .build

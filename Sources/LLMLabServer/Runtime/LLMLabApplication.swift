@@ -71,9 +71,11 @@ public enum LLMLabApplication {
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: SessionJanitor(database: database, logger: logger)),
-                    .init(service: RetentionJob(database: database, logger: logger)),
-                    .init(service: WebhookDeliverer(database: database, keyVault: KeyVault(masterKey: masterKey), logger: logger)),
+                    // Background jobs: each starts once the schema is up to date.
+                    .init(service: AfterSchemaReady(SessionJanitor(database: database, logger: logger), database: database)),
+                    .init(service: AfterSchemaReady(RetentionJob(database: database, logger: logger), database: database)),
+                    .init(service: AfterSchemaReady(WebhookDeliverer(database: database, keyVault: KeyVault(masterKey: masterKey), logger: logger),
+                                                    database: database)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -15,6 +15,9 @@ public final class Database: Sendable, Service {
     public let configuration: DatabaseConfiguration
     /// Bumped after configuration changes, so in-process caches reload (``ChangeSignal``).
     public let changes = ChangeSignal()
+    /// Opened by ``Migrator/migrateAll()`` once every schema is current; background jobs
+    /// wait on it before their first pass.
+    public let schemaReady = ReadinessGate()
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger) {

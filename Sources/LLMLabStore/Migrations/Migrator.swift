@@ -50,6 +50,7 @@ public struct Migrator: Sendable {
             if let serverMessage = postgresServerMessage(error) { message += ": \(serverMessage)" }
             throw StoreError(code: .migrationFailed, message: message)
         }
+        database.schemaReady.open()
         logger.info("database schema up to date", metadata: [
             "control_applied": "\(summary.control)",
             "tenants": "\(summary.tenants)",
