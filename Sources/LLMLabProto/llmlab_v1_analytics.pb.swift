@@ -38,6 +38,12 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
 
   /// UTC hour.
   case hour // = 7
+
+  /// The end user a call was for: the proxy's `x-llmlab-user` header, else the body's
+  /// OpenAI `user` / `safety_identifier` or Anthropic `metadata.user_id`; "" when none.
+  /// Served from a rollup per hour, project, user, provider and model, so it cannot be
+  /// combined with API_KEY or ROUTE (grouping or filter).
+  case user // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -54,6 +60,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     case 5: self = .route
     case 6: self = .day
     case 7: self = .hour
+    case 8: self = .user
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -68,6 +75,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     case .route: return 5
     case .day: return 6
     case .hour: return 7
+    case .user: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -82,6 +90,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     .route,
     .day,
     .hour,
+    .user,
   ]
 
 }
@@ -122,6 +131,9 @@ public nonisolated struct Llmlab_V1_AnalyticsFilter: Sendable {
   public var apiKeyID: String = String()
 
   public var routeID: String = String()
+
+  /// Only this end user (see ANALYTICS_DIMENSION_USER); not with api_key_id or route_id.
+  public var user: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -223,6 +235,12 @@ public nonisolated struct Llmlab_V1_CostGroup: @unchecked Sendable {
   public var hasTotals: Bool {_storage._totals != nil}
   /// Clears the value of `totals`. Subsequent reads from it will return its default value.
   public mutating func clearTotals() {_uniqueStorage()._totals = nil}
+
+  /// The end user, when grouped by USER ("" for calls that named none).
+  public var user: String {
+    get {_storage._user}
+    set {_uniqueStorage()._user = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -488,12 +506,12 @@ public nonisolated struct Llmlab_V1_ModelHealthResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "llmlab.v1"
 
 nonisolated extension Llmlab_V1_AnalyticsDimension: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ANALYTICS_DIMENSION_UNSPECIFIED\0\u{1}ANALYTICS_DIMENSION_PROVIDER\0\u{1}ANALYTICS_DIMENSION_MODEL\0\u{1}ANALYTICS_DIMENSION_PROJECT\0\u{1}ANALYTICS_DIMENSION_API_KEY\0\u{1}ANALYTICS_DIMENSION_ROUTE\0\u{1}ANALYTICS_DIMENSION_DAY\0\u{1}ANALYTICS_DIMENSION_HOUR\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ANALYTICS_DIMENSION_UNSPECIFIED\0\u{1}ANALYTICS_DIMENSION_PROVIDER\0\u{1}ANALYTICS_DIMENSION_MODEL\0\u{1}ANALYTICS_DIMENSION_PROJECT\0\u{1}ANALYTICS_DIMENSION_API_KEY\0\u{1}ANALYTICS_DIMENSION_ROUTE\0\u{1}ANALYTICS_DIMENSION_DAY\0\u{1}ANALYTICS_DIMENSION_HOUR\0\u{1}ANALYTICS_DIMENSION_USER\0")
 }
 
 nonisolated extension Llmlab_V1_AnalyticsFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AnalyticsFilter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}since\0\u{1}until\0\u{3}project_id\0\u{1}provider\0\u{1}model\0\u{3}api_key_id\0\u{3}route_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}since\0\u{1}until\0\u{3}project_id\0\u{1}provider\0\u{1}model\0\u{3}api_key_id\0\u{3}route_id\0\u{1}user\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -508,6 +526,7 @@ nonisolated extension Llmlab_V1_AnalyticsFilter: SwiftProtobuf.Message, SwiftPro
       case 5: try { try decoder.decodeSingularStringField(value: &self.model) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.apiKeyID) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.routeID) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.user) }()
       default: break
       }
     }
@@ -539,6 +558,9 @@ nonisolated extension Llmlab_V1_AnalyticsFilter: SwiftProtobuf.Message, SwiftPro
     if !self.routeID.isEmpty {
       try visitor.visitSingularStringField(value: self.routeID, fieldNumber: 7)
     }
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -550,6 +572,7 @@ nonisolated extension Llmlab_V1_AnalyticsFilter: SwiftProtobuf.Message, SwiftPro
     if lhs.model != rhs.model {return false}
     if lhs.apiKeyID != rhs.apiKeyID {return false}
     if lhs.routeID != rhs.routeID {return false}
+    if lhs.user != rhs.user {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -632,7 +655,7 @@ nonisolated extension Llmlab_V1_CostTotals: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CostGroup"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{3}project_id\0\u{3}api_key_id\0\u{3}route_id\0\u{1}day\0\u{1}hour\0\u{1}totals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{3}project_id\0\u{3}api_key_id\0\u{3}route_id\0\u{1}day\0\u{1}hour\0\u{1}totals\0\u{1}user\0")
 
   fileprivate class _StorageClass {
     var _provider: String = String()
@@ -643,6 +666,7 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
     var _day: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _hour: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _totals: Llmlab_V1_CostTotals? = nil
+    var _user: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -661,6 +685,7 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
       _day = source._day
       _hour = source._hour
       _totals = source._totals
+      _user = source._user
     }
   }
 
@@ -687,6 +712,7 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._day) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._hour) }()
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._totals) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._user) }()
         default: break
         }
       }
@@ -723,6 +749,9 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
       try { if let v = _storage._totals {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
       } }()
+      if !_storage._user.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._user, fieldNumber: 9)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -740,6 +769,7 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._day != rhs_storage._day {return false}
         if _storage._hour != rhs_storage._hour {return false}
         if _storage._totals != rhs_storage._totals {return false}
+        if _storage._user != rhs_storage._user {return false}
         return true
       }
       if !storagesAreEqual {return false}

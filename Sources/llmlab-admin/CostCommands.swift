@@ -15,7 +15,7 @@ struct CostCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sum cost, requests, errors and tokens, grouped and filtered.")
 
         @Option(name: .customLong("group-by"),
-                help: ArgumentHelp("Comma-separated: provider, model, project, key, route, day, hour.", valueName: "dims"))
+                help: ArgumentHelp("Comma-separated: provider, model, project, key, route, day, hour, user (user not with key or route).", valueName: "dims"))
         var groupBy: DimensionList?
 
         @OptionGroup var filter: CostFilterOptions
@@ -54,7 +54,7 @@ struct CostCommand: AsyncParsableCommand {
     struct Top: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The largest spenders of one dimension, by cost.")
 
-        @Option(help: ArgumentHelp("model, key, route, project or provider.", valueName: "dim"))
+        @Option(help: ArgumentHelp("model, key, route, project, provider or user.", valueName: "dim"))
         var by: TopDimension = .model
 
         @Option(help: "How many (1-100, default 10).")
@@ -165,6 +165,9 @@ struct CostFilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only this route.", valueName: "id"))
     var route: String?
 
+    @Option(help: ArgumentHelp("Only this end user (the proxy's x-llmlab-user header or the body's user field).", valueName: "id"))
+    var user: String?
+
     func validate() throws {
         if let since, let until, since.date >= until.date {
             throw ValidationError("--since must be earlier than --until")
@@ -183,6 +186,7 @@ struct CostFilterOptions: ParsableArguments {
             $0.model = model ?? ""
             $0.apiKeyID = apiKey ?? ""
             $0.routeID = route ?? ""
+            $0.user = user ?? ""
         }
     }
 
@@ -210,10 +214,11 @@ struct DimensionList: ExpressibleByArgument {
 
 /// `--by` of `cost top`.
 enum TopDimension: String, CaseIterable, ExpressibleByArgument {
-    case model, key, route, project, provider
+    case model, key, route, project, provider, user
 
     var dimension: Llmlab_V1_AnalyticsDimension {
         switch self {
+        case .user: .user
         case .model: .model
         case .key: .apiKey
         case .route: .route
@@ -233,6 +238,7 @@ enum CostDisplay {
         case "route": .route
         case "day": .day
         case "hour": .hour
+        case "user": .user
         default: nil
         }
     }
@@ -246,6 +252,7 @@ enum CostDisplay {
         case .route: "ROUTE"
         case .day: "DAY"
         case .hour: "HOUR"
+        case .user: "USER"
         default: "?"
         }
     }
@@ -259,6 +266,7 @@ enum CostDisplay {
         case .route: group.routeID.isEmpty ? "(no route)" : group.routeID
         case .day: String(Display.rfc3339(group.day.date).prefix(10))
         case .hour: Display.rfc3339(group.hour.date)
+        case .user: group.user.isEmpty ? "(no user)" : group.user
         default: ""
         }
     }

@@ -32,6 +32,7 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
             groupBy.append(dimension)
         }
         let scope = try await resolve(request.filter, hasFilter: request.hasFilter, principal: principal, tenant: tenant)
+        try Self.checkUserCombination(scope.filter, groupBy: groupBy, field: "group_by")
         let logger = plane.logger
         let filter = scope.filter
         let dimensions = groupBy
@@ -55,10 +56,11 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
         let (principal, tenant) = try CallContext.require().requireTenant()
         let dimension = try Self.dimension(request.dimension, field: "dimension")
         guard !dimension.isTimeDimension else {
-            throw ValidationError(field: "dimension", reason: "must be provider, model, project, api key or route (rank days with QueryCost)")
+            throw ValidationError(field: "dimension", reason: "must be provider, model, project, api key, route or user (rank days with QueryCost)")
         }
         let limit = try Validate.pageSize(request.limit, field: "limit", default: 10, maximum: 100)
         let scope = try await resolve(request.filter, hasFilter: request.hasFilter, principal: principal, tenant: tenant)
+        try Self.checkUserCombination(scope.filter, groupBy: [dimension], field: "dimension")
         let logger = plane.logger
         let filter = scope.filter
         let groups = try await plane.database.withTenantTransaction(tenant.scope) { connection in
@@ -71,6 +73,9 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
     func modelHealth(request: Llmlab_V1_ModelHealthRequest, context: ServerContext) async throws -> Llmlab_V1_ModelHealthResponse {
         let (principal, tenant) = try CallContext.require().requireTenant()
         let scope = try await resolve(request.filter, hasFilter: request.hasFilter, principal: principal, tenant: tenant)
+        guard scope.filter.endUser == nil else {
+            throw ValidationError(field: "filter.user", reason: "is not supported by ModelHealth (latencies are kept per key and route, not per user); leave it empty")
+        }
         let logger = plane.logger
         let filter = scope.filter
         let groups = try await plane.database.withTenantTransaction(tenant.scope) { connection in
@@ -199,8 +204,10 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
                 throw APIError.notFound("API key", apiKeyID.uuidString.lowercased())
             }
         }
+        let user = try Validate.text(request.user, field: "filter.user", maxLength: 128)
         let filter = AnalyticsFilter(since: since, until: until, projectID: project.projectID, provider: provider,
-                                     model: model.isEmpty ? nil : model, apiKeyID: apiKeyID, routeID: routeID)
+                                     model: model.isEmpty ? nil : model, apiKeyID: apiKeyID, routeID: routeID,
+                                     endUser: user.isEmpty ? nil : user)
         return ResolvedFilter(filter: filter, project: project, principal: principal)
     }
 
@@ -213,8 +220,18 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
         case .route: return .route
         case .day: return .day
         case .hour: return .hour
+        case .user: return .user
         case .unspecified, .UNRECOGNIZED:
-            throw ValidationError(field: field, reason: "must be one of provider, model, project, api_key, route, day, hour")
+            throw ValidationError(field: field, reason: "must be one of provider, model, project, api_key, route, day, hour, user")
+        }
+    }
+
+    /// Cost by end user comes from a rollup without key and route columns.
+    static func checkUserCombination(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], field: String) throws {
+        guard filter.needsUserRollup(groupBy: groupBy) else { return }
+        if filter.apiKeyID != nil || filter.routeID != nil || groupBy.contains(where: \.needsKeyRollup) {
+            throw ValidationError(field: filter.endUser != nil && !groupBy.contains(.user) ? "filter.user" : field,
+                                  reason: "user cannot be combined with api_key or route (cost by user is kept per project, provider and model); drop one of them")
         }
     }
 
@@ -231,6 +248,7 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
             $0.projectID = group.projectID?.uuidString.lowercased() ?? ""
             $0.apiKeyID = group.apiKeyID?.uuidString.lowercased() ?? ""
             $0.routeID = group.routeID.flatMap { $0?.uuidString.lowercased() } ?? ""
+            $0.user = group.endUser ?? ""
             if let day = group.day { $0.day = Google_Protobuf_Timestamp(date: day) }
             if let hour = group.hour { $0.hour = Google_Protobuf_Timestamp(date: hour) }
             $0.totals = message(group.totals)

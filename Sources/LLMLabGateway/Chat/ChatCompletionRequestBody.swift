@@ -12,6 +12,8 @@ struct ChatCompletionRequestBody: Sendable {
     let stream: Bool
     /// `stream_options.include_usage` is `true`: the client wants the usage chunk.
     let clientRequestedUsage: Bool
+    /// The end user the body names (`user`, `safety_identifier`), "" when none.
+    var endUser = ""
     /// `max_completion_tokens`, else `max_tokens`, when a non-negative integer (budget
     /// reservations; anything else is the provider's to refuse).
     var maxOutputTokens: Int? = nil
@@ -65,6 +67,7 @@ struct ChatCompletionRequestBody: Sendable {
         var body = ChatCompletionRequestBody(bytes: bytes, model: model, stream: stream, clientRequestedUsage: requestedUsage,
                                              usagePatch: patch)
         body.maxOutputTokens = integer("max_completion_tokens") ?? integer("max_tokens")
+        body.endUser = fields.endUser()
         return body
     }
 

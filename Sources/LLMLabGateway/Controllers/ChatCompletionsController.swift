@@ -18,7 +18,7 @@ struct ChatCompletionsController: Sendable {
         context.logger.debug("chat completion", metadata: ["model": "\(body.model)", "stream": "\(body.stream)"])
         let clientRequest = ClientRequest(
             api: .chatCompletions, model: body.model, stream: body.stream, includeUsage: body.clientRequestedUsage, bytes: bytes,
-            passthroughBody: { body.upstreamBody(model: $0) })
+            passthroughBody: { body.upstreamBody(model: $0) }, endUser: body.endUser)
         return try await pipeline.serve(clientRequest, maxOutputTokens: body.maxOutputTokens, request: request, context: context)
     }
 }

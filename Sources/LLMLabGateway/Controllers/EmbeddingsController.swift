@@ -16,7 +16,7 @@ struct EmbeddingsController: Sendable {
         let body = try EmbeddingsRequestBody.parse(bytes)
         let clientRequest = ClientRequest(
             api: .embeddings, model: body.model, stream: false, includeUsage: false, bytes: bytes,
-            passthroughBody: { body.upstreamBody(model: $0) })
+            passthroughBody: { body.upstreamBody(model: $0) }, endUser: body.endUser)
         return try await pipeline.serve(clientRequest, maxOutputTokens: 0, request: request, context: context)
     }
 }

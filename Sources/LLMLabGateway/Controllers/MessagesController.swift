@@ -27,7 +27,7 @@ struct MessagesController: Sendable {
         }
         let clientRequest = ClientRequest(
             api: .messages, model: body.model, stream: body.stream, includeUsage: true, bytes: bytes, passHeaders: passHeaders,
-            passthroughBody: { body.upstreamBody(model: $0) })
+            passthroughBody: { body.upstreamBody(model: $0) }, endUser: body.endUser)
         return try await pipeline.serve(clientRequest, maxOutputTokens: body.maxOutputTokens, request: request, context: context)
     }
 }

@@ -5,6 +5,8 @@ import HTTPTypes
 struct EmbeddingsRequestBody: Sendable {
     let bytes: [UInt8]
     let model: String
+    /// `user`, "" when none.
+    var endUser = ""
 
     static func parse(_ bytes: [UInt8]) throws(GatewayError) -> EmbeddingsRequestBody {
         let fields = try ClientBodyFields.parse(bytes, expecting: "model and input (e.g. {\"model\":\"text-embedding-3-small\",\"input\":\"hello\"})")
@@ -22,7 +24,7 @@ struct EmbeddingsRequestBody: Sendable {
             throw GatewayError(.badRequest, .invalidRequest, "input must not be an empty array; send at least one string",
                                param: "input", code: "invalid_value")
         }
-        return EmbeddingsRequestBody(bytes: bytes, model: model)
+        return EmbeddingsRequestBody(bytes: bytes, model: model, endUser: fields.endUser())
     }
 
     /// The body with every top-level `model` replaced (route deployments).

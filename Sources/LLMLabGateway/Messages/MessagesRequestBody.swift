@@ -12,6 +12,8 @@ struct MessagesRequestBody: Sendable {
     let stream: Bool
     /// `max_tokens`: always present and positive once parsed.
     let maxOutputTokens: Int
+    /// `metadata.user_id` (or an OpenAI-style `user`), "" when none.
+    var endUser = ""
 
     static func parse(_ bytes: [UInt8]) throws(GatewayError) -> MessagesRequestBody {
         let fields = try ClientBodyFields.parse(bytes, expecting: "model, max_tokens and messages")
@@ -30,7 +32,8 @@ struct MessagesRequestBody: Sendable {
             throw GatewayError(.badRequest, .invalidRequest, "max_tokens must be a positive integer (e.g. \"max_tokens\": 1024)",
                                param: "max_tokens", code: "invalid_value")
         }
-        return MessagesRequestBody(bytes: bytes, model: model, stream: try fields.bool("stream") ?? false, maxOutputTokens: maxOutputTokens)
+        return MessagesRequestBody(bytes: bytes, model: model, stream: try fields.bool("stream") ?? false, maxOutputTokens: maxOutputTokens,
+                                   endUser: fields.endUser())
     }
 
     /// The body to send to an Anthropic upstream: the client's bytes with every top-level

@@ -77,6 +77,26 @@ struct ClientBodyFields {
         return Int(String(decoding: bytes[member.value], as: UTF8.self))
     }
 
+    /// The end user the client named, for cost by user: OpenAI's `user` (or its successor
+    /// `safety_identifier`), else Anthropic's `metadata.user_id`; "" when none is a string.
+    /// Never validated here (the provider judges its own fields); cut to
+    /// ``ClientRequest/maxEndUserLength`` characters.
+    func endUser() -> String {
+        for name in ["user", "safety_identifier"] {
+            if let member = member(name), member.kind == .string,
+               let value = try? JSONScanner.string(at: member.value, in: bytes), !value.isEmpty {
+                return ClientRequest.endUser(value)
+            }
+        }
+        if let metadata = member("metadata"), metadata.kind == .object,
+           let fields = try? JSONScanner.members(ofObjectAt: metadata.value, in: bytes),
+           let userID = fields.last(where: { $0.key == "user_id" }), userID.kind == .string,
+           let value = try? JSONScanner.string(at: userID.value, in: bytes) {
+            return ClientRequest.endUser(value)
+        }
+        return ""
+    }
+
     /// `bytes` with every top-level `model` member's value replaced by `model` (a route
     /// deployment's model). Nothing else changes: key order, numbers and whitespace survive.
     static func replacingModel(in bytes: [UInt8], with model: String) -> [UInt8] {

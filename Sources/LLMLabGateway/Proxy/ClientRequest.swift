@@ -26,6 +26,21 @@ struct ClientRequest: Sendable {
     /// The client's body with `model` substituted (and, for OpenAI chat streams, the usage
     /// request injected): the upstream body for a provider that speaks the client's API.
     var passthroughBody: @Sendable (_ model: String) -> [UInt8]
+    /// The end user the body names (``ClientBodyFields/endUser()``); the
+    /// `x-llmlab-user` header overrides it.
+    var endUser: String = ""
+
+    /// Longest end-user id kept; longer ones are cut (ids, not free text).
+    static let maxEndUserLength = 128
+
+    /// `value` without surrounding spaces and tabs, cut to ``maxEndUserLength`` characters.
+    static func endUser(_ value: some StringProtocol) -> String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = value.firstIndex(where: { !isBlank($0) }), let last = value.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(value[first...last].prefix(maxEndUserLength))
+    }
 
     var operation: ProviderEndpoint.Operation { api == .embeddings ? .embed : .generate }
 

@@ -17,6 +17,8 @@ struct ProxyPipeline: Sendable {
     let maxRequestBodyBytes: Int
 
     static let traceparent = HTTPField.Name("traceparent")!
+    /// Names the end user for cost by user, over anything the body says.
+    static let endUser = HTTPField.Name("x-llmlab-user")!
 
     /// Serves `clientRequest` for the caller's key.
     func serve(_ clientRequest: ClientRequest, maxOutputTokens: Int?, request: Request,
@@ -35,6 +37,7 @@ struct ProxyPipeline: Sendable {
             model: clientRequest.model, startedAt: startedAt, started: started,
             traceparent: request.headers[Self.traceparent].map { String($0.prefix(200)) } ?? "", streamed: clientRequest.stream)
         call.admission = ticket
+        call.endUser = request.headers[Self.endUser].map { ClientRequest.endUser($0) } ?? clientRequest.endUser
         return try await exchange.respond(to: clientRequest, plan: plan, health: health, call: call, context: context)
     }
 

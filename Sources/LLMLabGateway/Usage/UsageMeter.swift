@@ -24,6 +24,8 @@ struct UsageMeter: Sendable {
         var started: ContinuousClock.Instant
         var traceparent: String
         var streamed: Bool
+        /// Who the call was for (`x-llmlab-user`, the body's `user` / `metadata.user_id`), "" when unknown.
+        var endUser: String = ""
         /// The request's budget reservations and TPM entry, settled here with the real cost.
         var admission: AdmissionTicket? = nil
         /// The route and deployment that served the call, when it came through a route.
@@ -80,7 +82,7 @@ struct UsageMeter: Sendable {
             costUSD: cost?.description, unpricedReason: unpricedReason,
             latencyMs: Self.milliseconds(now - call.started), ttftMs: outcome.firstByteAt.map { Self.milliseconds($0 - call.started) },
             status: Int32(outcome.status), errorClass: outcome.errorClass, traceparent: call.traceparent,
-            streamed: call.streamed)
+            streamed: call.streamed, endUser: call.endUser)
         if let cost {
             metrics.recordCost(provider: call.provider.rawValue, model: pricedModel, usd: Double(cost.description) ?? 0)
         } else if !unpricedReason.isEmpty {

@@ -49,15 +49,41 @@ public enum UsageRollup {
                 RETURNING 1
             """
     }()
+
+    /// Like ``upsertFromInserted``, for the end-user rollup `usage_user_hourly` (tenant
+    /// migration 0011): every event, "" for calls that named no user, so its sums match.
+    static let upsertUsersFromInserted = """
+        INSERT INTO usage_user_hourly AS u (hour, project_id, end_user, provider, model, requests, errors, unpriced_requests,
+                input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
+                reasoning_tokens, cost_usd)
+            SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, end_user, provider, model,
+                   count(*), count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE NOT priced),
+                   sum(input_tokens), sum(cached_input_tokens), sum(cache_write_5m_tokens), sum(cache_write_1h_tokens),
+                   sum(output_tokens), sum(reasoning_tokens), coalesce(sum(cost_usd), 0)
+            FROM inserted GROUP BY 1, 2, 3, 4, 5
+            ON CONFLICT (hour, project_id, end_user, provider, model) DO UPDATE SET
+                requests = u.requests + EXCLUDED.requests,
+                errors = u.errors + EXCLUDED.errors,
+                unpriced_requests = u.unpriced_requests + EXCLUDED.unpriced_requests,
+                input_tokens = u.input_tokens + EXCLUDED.input_tokens,
+                cached_input_tokens = u.cached_input_tokens + EXCLUDED.cached_input_tokens,
+                cache_write_5m_tokens = u.cache_write_5m_tokens + EXCLUDED.cache_write_5m_tokens,
+                cache_write_1h_tokens = u.cache_write_1h_tokens + EXCLUDED.cache_write_1h_tokens,
+                output_tokens = u.output_tokens + EXCLUDED.output_tokens,
+                reasoning_tokens = u.reasoning_tokens + EXCLUDED.reasoning_tokens,
+                cost_usd = u.cost_usd + EXCLUDED.cost_usd
+            RETURNING 1
+        """
 }
 
 /// A dimension analytics can group or rank by.
 public enum AnalyticsDimension: String, Sendable, Hashable, CaseIterable {
-    case provider, model, project, apiKey, route, day, hour
+    case provider, model, project, apiKey, route, day, hour, user
 
-    /// The column expression over `usage_rollup_hourly` (fixed text, never user input).
+    /// The column expression over the rollups (fixed text, never user input).
     var expression: String {
         switch self {
+        case .user: "end_user"
         case .provider: "provider"
         case .model: "model"
         case .project: "project_id"
@@ -69,6 +95,9 @@ public enum AnalyticsDimension: String, Sendable, Hashable, CaseIterable {
     }
 
     var isTime: Bool { self == .day || self == .hour }
+
+    /// Only the analytics rollup has these columns; the end-user rollup does not.
+    public var needsKeyRollup: Bool { self == .apiKey || self == .route }
 }
 
 /// What to read: a time range of whole hours, narrowed by each field that is set.
@@ -80,9 +109,17 @@ public struct AnalyticsFilter: Sendable, Hashable {
     public var model: String?
     public var apiKeyID: UUID?
     public var routeID: UUID?
+    /// The end user ("" matches calls that named none).
+    public var endUser: String?
+
+    /// Whether answering needs the end-user rollup (`usage_user_hourly`).
+    public func needsUserRollup(groupBy: [AnalyticsDimension]) -> Bool {
+        endUser != nil || groupBy.contains(.user)
+    }
 
     public init(since: Date, until: Date, projectID: UUID? = nil, provider: String? = nil, model: String? = nil,
-                apiKeyID: UUID? = nil, routeID: UUID? = nil) {
+                apiKeyID: UUID? = nil, routeID: UUID? = nil, endUser: String? = nil) {
+        self.endUser = endUser
         self.since = since
         self.until = until
         self.projectID = projectID
@@ -121,6 +158,7 @@ public struct UsageGroupRecord: Sendable, Hashable {
     public var apiKeyID: UUID?
     /// `.some(nil)` when grouped by route and the requests had none.
     public var routeID: UUID??
+    public var endUser: String?
     public var day: Date?
     public var hour: Date?
     public var totals: UsageTotals
@@ -149,6 +187,17 @@ public struct UsageAnalyticsRepository: Sendable {
             """
     }()
     static let totalsColumnCount = 12
+    /// The same columns over `usage_user_hourly`, which keeps no latencies (zeros).
+    static let userTotalsSelect: String = {
+        let zeros = Array(repeating: "0", count: UsageRollup.bucketCount).joined(separator: ", ")
+        return """
+            coalesce(sum(requests), 0)::int8, coalesce(sum(errors), 0)::int8, coalesce(sum(unpriced_requests), 0)::int8,
+            coalesce(sum(input_tokens), 0)::int8, coalesce(sum(cached_input_tokens), 0)::int8,
+            coalesce(sum(cache_write_5m_tokens), 0)::int8, coalesce(sum(cache_write_1h_tokens), 0)::int8,
+            coalesce(sum(output_tokens), 0)::int8, coalesce(sum(reasoning_tokens), 0)::int8,
+            coalesce(sum(cost_usd), 0)::text, 0::int8, ARRAY[\(zeros)]::int8[]
+            """
+    }()
 
     /// The WHERE clause for `filter`, appending its values to `bindings`.
     static func whereClause(_ filter: AnalyticsFilter, _ bindings: inout PostgresBindings) -> String {
@@ -164,24 +213,32 @@ public struct UsageAnalyticsRepository: Sendable {
         if let model = filter.model { bind({ "model = \($0)" }) { $0.append(model) } }
         if let id = filter.apiKeyID { bind({ "api_key_id = \($0)" }) { $0.append(id) } }
         if let id = filter.routeID { bind({ "route_id = \($0)" }) { $0.append(id) } }
+        if let user = filter.endUser { bind({ "end_user = \($0)" }) { $0.append(user) } }
         return clauses.joined(separator: " AND ")
     }
 
     /// Sums grouped by `groupBy` (in that order; empty = one total row). Ordered by the time
     /// dimensions ascending, then cost and requests descending, then the other keys. At
     /// most `limit` groups.
+    ///
+    /// A filter or grouping by end user reads `usage_user_hourly` instead, which has no key,
+    /// route or latency columns: the caller must not combine those (the analytics API
+    /// refuses it with a clear message).
     public func groups(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], limit: Int) async throws -> [UsageGroupRecord] {
+        let byUser = filter.needsUserRollup(groupBy: groupBy)
+        precondition(!byUser || (filter.apiKeyID == nil && filter.routeID == nil && !groupBy.contains(where: \.needsKeyRollup)),
+                     "the end-user rollup has no key or route columns")
         var bindings = PostgresBindings()
         let whereSQL = Self.whereClause(filter, &bindings)
         let keys = groupBy.map(\.expression)
         var order = groupBy.filter(\.isTime).map { "\($0.expression) ASC" }
         order += ["sum(cost_usd) DESC", "sum(requests) DESC"]
         order += groupBy.filter { !$0.isTime }.map { "\($0.expression) ASC" }
-        let select = (keys + [Self.totalsSelect]).joined(separator: ", ")
+        let select = (keys + [byUser ? Self.userTotalsSelect : Self.totalsSelect]).joined(separator: ", ")
         let groupSQL = keys.isEmpty ? "" : "GROUP BY \(keys.joined(separator: ", "))"
         let havingSQL = keys.isEmpty ? "" : "HAVING sum(requests) > 0"
         let sql = """
-            SELECT \(select) FROM usage_rollup_hourly WHERE \(whereSQL)
+            SELECT \(select) FROM \(byUser ? "usage_user_hourly" : "usage_rollup_hourly") WHERE \(whereSQL)
             \(groupSQL) \(havingSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
@@ -201,6 +258,7 @@ public struct UsageAnalyticsRepository: Sendable {
                     record.routeID = .some(id == UsageRollup.noRoute ? nil : id)
                 case .day: record.day = try cell.decode(Date.self)
                 case .hour: record.hour = try cell.decode(Date.self)
+                case .user: record.endUser = try cell.decode(String.self)
                 }
             }
             record.totals = try Self.totals(columns, from: groupBy.count)

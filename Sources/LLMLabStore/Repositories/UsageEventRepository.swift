@@ -35,6 +35,10 @@ public struct UsageEventRecord: Sendable, Hashable, Codable {
     public var traceparent: String
     public var streamed: Bool
     public var cacheHit: Bool
+    /// The end user the client named (OpenAI `user`, Anthropic `metadata.user_id`, or the
+    /// `x-llmlab-user` header); nil or "" when none. Optional so events spooled before
+    /// this field existed still decode.
+    public var endUser: String?
 
     public var priced: Bool { costUSD != nil }
 
@@ -43,7 +47,7 @@ public struct UsageEventRecord: Sendable, Hashable, Codable {
                 inputTokens: Int64 = 0, cachedInputTokens: Int64 = 0, cacheWrite5mTokens: Int64 = 0,
                 cacheWrite1hTokens: Int64 = 0, outputTokens: Int64 = 0, reasoningTokens: Int64 = 0,
                 costUSD: String?, unpricedReason: String = "", latencyMs: Int32, ttftMs: Int32? = nil, status: Int32,
-                errorClass: String = "", traceparent: String = "", streamed: Bool, cacheHit: Bool = false) {
+                errorClass: String = "", traceparent: String = "", streamed: Bool, cacheHit: Bool = false, endUser: String = "") {
         self.tenantID = tenantID
         self.requestID = requestID
         self.occurredAt = occurredAt
@@ -69,6 +73,7 @@ public struct UsageEventRecord: Sendable, Hashable, Codable {
         self.traceparent = traceparent
         self.streamed = streamed
         self.cacheHit = cacheHit
+        self.endUser = endUser
     }
 }
 
@@ -127,9 +132,10 @@ public struct UsageEventRepository: Sendable {
     static let insertColumns = """
         request_id, occurred_at, project_id, api_key_id, route_id, deployment, provider, model, response_model,
         input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
-        cost_usd, priced, unpriced_reason, latency_ms, ttft_ms, status, error_class, traceparent, streamed, cache_hit
+        cost_usd, priced, unpriced_reason, latency_ms, ttft_ms, status, error_class, traceparent, streamed, cache_hit,
+        end_user
         """
-    static let columnCount = 25
+    static let columnCount = 26
 
     /// Inserts the events whose request id is new and adds exactly those to the hourly
     /// rollup, to the analytics rollup (`usage_rollup_hourly`, see ``UsageRollup``) and to the
@@ -167,11 +173,12 @@ public struct UsageEventRepository: Sendable {
             bindings.append(event.traceparent)
             bindings.append(event.streamed)
             bindings.append(event.cacheHit)
+            bindings.append(event.endUser ?? "")
             let p = (1...Self.columnCount).map { "$\(base + $0)" }
             // Casts where the parameter's type would otherwise be inferred from text.
             tuples.append("(\(p[0]), \(p[1]), \(p[2]), \(p[3]), \(p[4])::uuid, \(p[5]), \(p[6]), \(p[7]), \(p[8]), "
                 + "\(p[9]), \(p[10]), \(p[11]), \(p[12]), \(p[13]), \(p[14]), \(p[15])::numeric, \(p[16]), \(p[17]), "
-                + "\(p[18]), \(p[19])::int4, \(p[20]), \(p[21]), \(p[22]), \(p[23]), \(p[24]))")
+                + "\(p[18]), \(p[19])::int4, \(p[20]), \(p[21]), \(p[22]), \(p[23]), \(p[24]), \(p[25]))")
         }
         let sql = """
             WITH inserted AS (
@@ -180,9 +187,11 @@ public struct UsageEventRepository: Sendable {
                 ON CONFLICT (request_id) DO NOTHING
                 RETURNING project_id, api_key_id, route_id, provider, model, occurred_at, status, priced, input_tokens,
                           cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
-                          cost_usd, latency_ms
+                          cost_usd, latency_ms, end_user
             ), analytics AS (
                 \(UsageRollup.upsertFromInserted)
+            ), users AS (
+                \(UsageRollup.upsertUsersFromInserted)
             ), rolled AS (
                 INSERT INTO usage_hourly AS h (project_id, provider, model, hour, requests, errors, unpriced_requests,
                     input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
@@ -225,7 +234,7 @@ public struct UsageEventRepository: Sendable {
         request_id, (extract(epoch FROM occurred_at) * 1000000)::int8, project_id, api_key_id, route_id, deployment,
         provider, model, response_model, input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
         output_tokens, reasoning_tokens, cost_usd::text, unpriced_reason, latency_ms, ttft_ms, status, error_class,
-        traceparent, streamed, cache_hit
+        traceparent, streamed, cache_hit, end_user
         """
 
     /// Newest first: by (occurred_at, request_id) descending.
@@ -266,13 +275,15 @@ public struct UsageEventRepository: Sendable {
             let traceparent = try columns[21].decode(String.self)
             let streamed = try columns[22].decode(Bool.self)
             let cacheHit = try columns[23].decode(Bool.self)
+            let endUser = try columns[24].decode(String.self)
             result.append(UsageEventRecord(
                 tenantID: tenantID, requestID: requestID, occurredAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000),
                 projectID: projectID, apiKeyID: apiKeyID, routeID: routeID, deployment: deployment, provider: provider,
                 model: model, responseModel: responseModel, inputTokens: input, cachedInputTokens: cached,
                 cacheWrite5mTokens: write5m, cacheWrite1hTokens: write1h, outputTokens: output, reasoningTokens: reasoning,
                 costUSD: cost.map(Self.trimmed), unpricedReason: unpricedReason, latencyMs: latency, ttftMs: ttft,
-                status: status, errorClass: errorClass, traceparent: traceparent, streamed: streamed, cacheHit: cacheHit))
+                status: status, errorClass: errorClass, traceparent: traceparent, streamed: streamed, cacheHit: cacheHit,
+                endUser: endUser))
         }
         return result
     }

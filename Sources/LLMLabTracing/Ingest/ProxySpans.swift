@@ -32,7 +32,7 @@ public enum ProxySpans {
             tokens: TokenUsage(uncachedInput: Int(event.inputTokens), cacheRead: Int(event.cachedInputTokens),
                                cacheWrite5m: Int(event.cacheWrite5mTokens), cacheWrite1h: Int(event.cacheWrite1hTokens),
                                output: Int(event.outputTokens), reasoning: Int(event.reasoningTokens)),
-            costUSD: event.costUSD, unpricedReason: event.unpricedReason, serviceName: "llmlab-proxy",
+            costUSD: event.costUSD, unpricedReason: event.unpricedReason, userID: event.endUser ?? "", serviceName: "llmlab-proxy",
             attributesJSON: attributesJSON)
     }
 

@@ -148,6 +148,62 @@ struct AnalyticsTests {
         }
     }
 
+    @Test("cost by end user: grouping, filter, top users; not combinable with key or route; not in model health")
+    func byUser() async throws {
+        try await TestControlPlane.with { cp in
+            let a = try await cp.makeTenant("analytics-users")
+            let project = try await cp.projects.createProject(.with { $0.name = "chat" }, metadata: a.ownerAuth)
+            let tenantID = try #require(UUID(uuidString: a.id))
+            let projectID = try #require(UUID(uuidString: project.id))
+            let key = UUID()
+            var events: [UsageEventRecord] = []
+            for (i, user) in ["alice", "alice", "bob", ""].enumerated() {
+                var event = Self.event(tenantID, "u\(i)", project: projectID, key: key, at: Self.hour.addingTimeInterval(Double(i) * 60),
+                                       cost: user == "bob" ? "0.5" : "0.25")
+                event.endUser = user
+                events.append(event)
+            }
+            try await Self.seed(events, tenant: tenantID, cp)
+            let analytics = Llmlab_V1_AnalyticsService.Client(wrapping: cp.client)
+            let window = Self.range(Self.hour, hours: 2)
+
+            let byUser = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.user] }, metadata: a.ownerAuth)
+            #expect(byUser.groups.map(\.user) == ["alice", "bob", ""])
+            #expect(byUser.groups.map(\.totals.costUsd) == ["0.5", "0.5", "0.25"])
+            #expect(byUser.groups.map(\.totals.requests) == [2, 1, 1])
+            #expect(byUser.total.costUsd == "1.25" && byUser.total.requests == 4)
+
+            var onlyBob = window
+            onlyBob.user = "bob"
+            let bob = try await analytics.queryCost(.with { $0.filter = onlyBob; $0.groupBy = [.model, .day] }, metadata: a.ownerAuth)
+            #expect(bob.total.costUsd == "0.5" && bob.groups.map(\.model) == ["gpt-4o"])
+
+            let top = try await analytics.topN(.with { $0.filter = window; $0.dimension = .user; $0.limit = 2 }, metadata: a.ownerAuth)
+            #expect(top.entries.map(\.user) == ["alice", "bob"])
+
+            func refused(_ call: @Sendable () async throws -> Void, _ field: String) async {
+                do {
+                    try await call()
+                    Issue.record("\(field): accepted")
+                } catch let error as RPCError {
+                    #expect(error.code == .invalidArgument && error.message.contains(field), "\(error)")
+                } catch {
+                    Issue.record("\(error)")
+                }
+            }
+            await refused({ _ = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.user, .apiKey] }, metadata: a.ownerAuth) }, "group_by")
+            var bobAndRoute = onlyBob
+            bobAndRoute.routeID = UUID().uuidString.lowercased()
+            let bobRoute = bobAndRoute, bobOnly = onlyBob
+            await refused({ _ = try await analytics.queryCost(.with { $0.filter = bobRoute }, metadata: a.ownerAuth) }, "filter.user")
+            await refused({ _ = try await analytics.modelHealth(.with { $0.filter = bobOnly }, metadata: a.ownerAuth) }, "filter.user")
+            var tooLong = window
+            tooLong.user = String(repeating: "u", count: 200)
+            let long = tooLong
+            await refused({ _ = try await analytics.queryCost(.with { $0.filter = long }, metadata: a.ownerAuth) }, "filter.user")
+        }
+    }
+
     @Test("forecast: a seeded weekday series projects as worked out by hand")
     func forecast() async throws {
         try await TestControlPlane.with { cp in
