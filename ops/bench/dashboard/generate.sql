@@ -48,13 +48,14 @@ BEGIN
   WHILE first <= total LOOP
     INSERT INTO usage_events (request_id, occurred_at, project_id, api_key_id, route_id, deployment, provider, model,
         response_model, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd, priced,
-        latency_ms, ttft_ms, status, error_class, streamed)
+        latency_ms, ttft_ms, status, error_class, streamed, end_user)
     SELECT 'bench-' || g, origin + make_interval(secs => g * step), k.project_id, k.api_key_id, NULL, '', m.provider, m.model,
            m.model, x.input, x.cached, x.output, 0,
            CASE WHEN x.ok THEN ((x.input - x.cached) * m.input_price + x.cached * m.input_price / 2 + x.output * m.output_price) / 1000000 ELSE 0 END,
            true, 150 + (g * 37) % 4000, CASE WHEN g % 3 = 0 THEN 80 + (g * 13) % 400 END,
            CASE WHEN x.ok THEN 200 WHEN g % 2 = 0 THEN 429 ELSE 500 END,
-           CASE WHEN x.ok THEN '' WHEN g % 2 = 0 THEN 'rate_limited' ELSE 'upstream_error' END, g % 3 = 0
+           CASE WHEN x.ok THEN '' WHEN g % 2 = 0 THEN 'rate_limited' ELSE 'upstream_error' END, g % 3 = 0,
+           CASE WHEN g % 5 = 0 THEN '' ELSE 'user-' || (g * 31) % 2000 END
     FROM generate_series(first, least(first + chunk - 1, total)) AS g
     CROSS JOIN LATERAL (SELECT 400 + (g * 7) % 3000 AS input,
                                CASE WHEN g % 4 = 0 THEN 200 ELSE 0 END AS cached,
@@ -68,7 +69,7 @@ BEGIN
   END LOOP;
 END $$;
 
-\echo '==> rollups (usage_hourly, usage_rollup_hourly, usage_key_monthly)'
+\echo '==> rollups (usage_hourly, usage_rollup_hourly, usage_user_hourly, usage_key_monthly)'
 INSERT INTO usage_hourly (project_id, provider, model, hour, requests, errors, unpriced_requests, input_tokens,
     cached_input_tokens, output_tokens, reasoning_tokens, cost_usd)
 SELECT project_id, provider, model, date_trunc('hour', occurred_at, 'UTC'), count(*), count(*) FILTER (WHERE status >= 400),
@@ -99,6 +100,13 @@ SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, api_
            count(*) FILTER (WHERE width_bucket(latency_ms, ARRAY[50,100,250,500,1000,2500,5000,10000,30000,60000]) = 9),
            count(*) FILTER (WHERE width_bucket(latency_ms, ARRAY[50,100,250,500,1000,2500,5000,10000,30000,60000]) = 10)
        ]::int8[]
+FROM usage_events WHERE request_id LIKE 'bench-%'
+GROUP BY 1, 2, 3, 4, 5;
+
+INSERT INTO usage_user_hourly (hour, project_id, end_user, provider, model, requests, errors, unpriced_requests,
+    input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd)
+SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, end_user, provider, model, count(*),
+       count(*) FILTER (WHERE status >= 400), 0, sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), 0, sum(cost_usd)
 FROM usage_events WHERE request_id LIKE 'bench-%'
 GROUP BY 1, 2, 3, 4, 5;
 
@@ -163,4 +171,4 @@ GROUP BY trace_id
 ON CONFLICT (trace_id) DO NOTHING;
 
 \echo '==> analyse'
-ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;
+ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_user_hourly; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;

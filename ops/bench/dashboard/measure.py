@@ -146,6 +146,10 @@ def measure_rpcs(target: str, ca_file: str, tenant: str, email: str, password: s
             filter=window(7), group_by=[D.ANALYTICS_DIMENSION_HOUR, D.ANALYTICS_DIMENSION_PROVIDER]), metadata=metadata),
         "QueryCost 30d one project by key": lambda: stub.QueryCost(analytics.QueryCostRequest(
             filter=project_filter, group_by=[D.ANALYTICS_DIMENSION_API_KEY]), metadata=metadata),
+        "QueryCost 30d by user": lambda: stub.QueryCost(analytics.QueryCostRequest(
+            filter=window(30), group_by=[D.ANALYTICS_DIMENSION_USER]), metadata=metadata),
+        "TopN 30d users": lambda: stub.TopN(analytics.TopNRequest(
+            filter=window(30), dimension=D.ANALYTICS_DIMENSION_USER, limit=10), metadata=metadata),
         "TopN 30d models": lambda: stub.TopN(analytics.TopNRequest(
             filter=window(30), dimension=D.ANALYTICS_DIMENSION_MODEL, limit=10), metadata=metadata),
         "Forecast all projects": lambda: stub.Forecast(analytics.ForecastRequest(), metadata=metadata),
