@@ -35,11 +35,10 @@ HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
 command -v psql >/dev/null || { echo "psql is needed to generate the data (apt-get install postgresql-client)" >&2; exit 1; }
 bench_build llmlab-server llmlab-admin
 
-if ! [ -x .venv/bin/python ] || ! .venv/bin/python -c 'import grpc, llmlab.v1.analytics_pb2' 2>/dev/null; then
-  echo "==> installing the Python SDK (gRPC stubs) into .venv"
-  [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[grpc]"
-fi
+# The SDK's gRPC stubs are generated from Proto/ when it is installed: reinstall so they match.
+echo "==> installing the Python SDK (gRPC stubs from Proto/) into .venv"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[grpc]"
 
 BENCH_HOME="$(mktemp -d "${TMPDIR:-/tmp}/llmlab-bench-dashboard.XXXXXX")"
 chmod 711 "$BENCH_HOME"
