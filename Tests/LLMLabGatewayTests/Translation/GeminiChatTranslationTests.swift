@@ -263,6 +263,34 @@ struct GeminiChatTranslationTests {
         #expect(body == expected)
     }
 
+    /// Gemini 3 signs function calls; the signature rides in the tool call id (as base64url)
+    /// and goes back on the same functionCall part in the next request.
+    @Test func thoughtSignaturesRoundTripThroughToolCallIDs() throws {
+        let (body, _) = try response("""
+            {"candidates":[{"content":{"role":"model","parts":[\
+            {"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"CiQB+/x9Zz=="},\
+            {"functionCall":{"name":"get_time","args":{}}}]},"finishReason":"STOP","index":0}],"responseId":"r3"}
+            """)
+        let calls = try #require(body["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue)
+        #expect(calls.map { $0["id"] } == ["call_0__thought__CiQB-_x9Zz", "call_1"])
+
+        let next = try request([
+            "model": "gemini-3-pro-preview",
+            "messages": [
+                ["role": "user", "content": "Weather and time in Paris?"],
+                ["role": "assistant", "content": nil, "tool_calls": .array(calls)],
+                ["role": "tool", "tool_call_id": "call_0__thought__CiQB-_x9Zz", "content": "18°C"],
+                ["role": "tool", "tool_call_id": "call_1", "content": "12:00"],
+            ],
+        ])
+        let parts = try #require(next["contents"]?.arrayValue?[1]["parts"]?.arrayValue)
+        #expect(parts == [
+            ["functionCall": ["name": "get_weather", "args": ["city": "Paris"]], "thoughtSignature": "CiQB-_x9Zz"],
+            ["functionCall": ["name": "get_time", "args": [:]]],
+        ])
+        #expect(GeminiThoughtSignature.signature(inToolCallID: "call_0__thought__bad+/") == nil)
+    }
+
     @Test(arguments: [("MAX_TOKENS", "length"), ("SAFETY", "content_filter"), ("RECITATION", "content_filter"),
                       ("BLOCKLIST", "content_filter"), ("PROHIBITED_CONTENT", "content_filter"), ("SPII", "content_filter"),
                       ("STOP", "stop"), ("OTHER", "stop"), ("MALFORMED_FUNCTION_CALL", "stop")])
@@ -453,14 +481,14 @@ struct GeminiChatStreamTranslatorTests {
     @Test func functionCallStream() throws {
         let stream = [
             Self.event(#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Checking."}]},"index":0}],"modelVersion":"gemini-2.5-flash-001","responseId":"resp1"}"#),
-            Self.event(#"{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}},{"functionCall":{"name":"get_time","args":{}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":9,"totalTokenCount":39},"modelVersion":"gemini-2.5-flash-001","responseId":"resp1"}"#),
+            Self.event(#"{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"c2ln/w=="},{"functionCall":{"name":"get_time","args":{}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":9,"totalTokenCount":39},"modelVersion":"gemini-2.5-flash-001","responseId":"resp1"}"#),
         ].joined()
         for pieceSize in [1, 7, nil] as [Int?] {
             let (body, tail, translator) = try run(stream, pieceSize: pieceSize)
             #expect(try chunks(body) == [
                 chunk(["role": "assistant", "content": "Checking."]),
                 chunk(["tool_calls": [
-                    ["index": 0, "id": "call_0", "type": "function", "function": ["name": "get_weather", "arguments": "{\"city\":\"Paris\"}"]],
+                    ["index": 0, "id": "call_0__thought__c2ln_w", "type": "function", "function": ["name": "get_weather", "arguments": "{\"city\":\"Paris\"}"]],
                     ["index": 1, "id": "call_1", "type": "function", "function": ["name": "get_time", "arguments": "{}"]],
                 ]]),
                 chunk([:], finish: "tool_calls"),

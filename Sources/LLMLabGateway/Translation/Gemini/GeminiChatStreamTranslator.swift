@@ -117,7 +117,7 @@ struct GeminiChatStreamTranslator: StreamTranslator {
                 for call in parts.functionCalls {
                     calls.append([
                         "index": .int(toolCallCounts[index, default: 0]),
-                        "id": .string("call_\(callNumber)"), "type": "function",
+                        "id": .string(GeminiThoughtSignature.toolCallID(number: callNumber, signature: call.signature)), "type": "function",
                         "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
                     ])
                     toolCallCounts[index, default: 0] += 1

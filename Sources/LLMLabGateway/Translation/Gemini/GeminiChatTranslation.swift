@@ -7,7 +7,8 @@ import LLMLabCore
 ///
 /// Response decisions: `id` is `chatcmpl-` + `responseId`; one choice per candidate; text
 /// parts concatenated, thought parts (`"thought": true`) left out; `functionCall` parts become
-/// `tool_calls` with ids `call_<n>` (n counts from 0 over the response) and `arguments` the
+/// `tool_calls` with ids `call_<n>` (n counts from 0 over the response; with the part's
+/// `thoughtSignature` appended, see ``GeminiThoughtSignature``) and `arguments` the
 /// JSON of `args`; `content` is `null` when the candidate has no text part. A prompt blocked
 /// by `promptFeedback.blockReason` (no candidates) answers one `content_filter` choice.
 struct GeminiChatTranslation: ChatTranslation {
@@ -60,7 +61,7 @@ struct GeminiChatTranslation: ChatTranslation {
                 message["tool_calls"] = .array(parts.functionCalls.map { call in
                     defer { callNumber += 1 }
                     return [
-                        "id": .string("call_\(callNumber)"), "type": "function",
+                        "id": .string(GeminiThoughtSignature.toolCallID(number: callNumber, signature: call.signature)), "type": "function",
                         "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
                     ]
                 })

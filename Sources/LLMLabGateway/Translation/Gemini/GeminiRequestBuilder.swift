@@ -127,7 +127,9 @@ struct GeminiRequestBuilder {
                 throw Self.invalid(argumentsParam, "\(argumentsParam) must be a string holding a JSON object")
             }
             toolNames[id] = name
-            parts.append(["functionCall": ["name": .string(name), "args": args]])
+            var part: [String: JSONValue] = ["functionCall": ["name": .string(name), "args": args]]
+            if let signature = GeminiThoughtSignature.signature(inToolCallID: id) { part["thoughtSignature"] = .string(signature) }
+            parts.append(.object(part))
         }
         return parts
     }

@@ -9,8 +9,9 @@ enum GeminiWireMapping {
         var text = ""
         /// At least one visible text part was present (possibly empty).
         var hasText = false
-        /// `functionCall` parts: name and `args` as a JSON string.
-        var functionCalls: [(name: String, arguments: String)] = []
+        /// `functionCall` parts: name, `args` as a JSON string, and the part's
+        /// `thoughtSignature` (see ``GeminiThoughtSignature``).
+        var functionCalls: [(name: String, arguments: String, signature: String?)] = []
     }
 
     static func parts(of candidate: JSONValue) -> Parts {
@@ -18,7 +19,8 @@ enum GeminiWireMapping {
         for part in candidate["content"]?["parts"]?.arrayValue ?? [] {
             if let call = part["functionCall"], let name = call["name"]?.stringValue {
                 let args = call["args"] ?? .object([:])
-                result.functionCalls.append((name, String(decoding: (args.isNull ? .object([:]) : args).encoded(), as: UTF8.self)))
+                result.functionCalls.append((name, String(decoding: (args.isNull ? .object([:]) : args).encoded(), as: UTF8.self),
+                                             part["thoughtSignature"]?.stringValue))
             } else if let text = part["text"]?.stringValue, part["thought"]?.boolValue != true {
                 result.text += text
                 result.hasText = true
