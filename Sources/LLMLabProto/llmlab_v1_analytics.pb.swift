@@ -44,6 +44,11 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
   /// Served from a rollup per hour, project, user, provider and model, so it cannot be
   /// combined with API_KEY or ROUTE (grouping or filter).
   case user // = 8
+
+  /// TopN only: the costliest traces (agent runs) that started in the range, from the
+  /// per-trace summaries; filters: project, model (any span's), user. The entries carry
+  /// trace_id and trace_name; requests counts the trace's LLM calls, errors its failed spans.
+  case trace // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -61,6 +66,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     case 6: self = .day
     case 7: self = .hour
     case 8: self = .user
+    case 9: self = .trace
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -76,6 +82,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     case .day: return 6
     case .hour: return 7
     case .user: return 8
+    case .trace: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -91,6 +98,7 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
     .day,
     .hour,
     .user,
+    .trace,
   ]
 
 }
@@ -240,6 +248,17 @@ public nonisolated struct Llmlab_V1_CostGroup: @unchecked Sendable {
   public var user: String {
     get {_storage._user}
     set {_uniqueStorage()._user = newValue}
+  }
+
+  /// TopN by TRACE: the trace and its root span's name.
+  public var traceID: String {
+    get {_storage._traceID}
+    set {_uniqueStorage()._traceID = newValue}
+  }
+
+  public var traceName: String {
+    get {_storage._traceName}
+    set {_uniqueStorage()._traceName = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -506,7 +525,7 @@ public nonisolated struct Llmlab_V1_ModelHealthResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "llmlab.v1"
 
 nonisolated extension Llmlab_V1_AnalyticsDimension: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ANALYTICS_DIMENSION_UNSPECIFIED\0\u{1}ANALYTICS_DIMENSION_PROVIDER\0\u{1}ANALYTICS_DIMENSION_MODEL\0\u{1}ANALYTICS_DIMENSION_PROJECT\0\u{1}ANALYTICS_DIMENSION_API_KEY\0\u{1}ANALYTICS_DIMENSION_ROUTE\0\u{1}ANALYTICS_DIMENSION_DAY\0\u{1}ANALYTICS_DIMENSION_HOUR\0\u{1}ANALYTICS_DIMENSION_USER\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ANALYTICS_DIMENSION_UNSPECIFIED\0\u{1}ANALYTICS_DIMENSION_PROVIDER\0\u{1}ANALYTICS_DIMENSION_MODEL\0\u{1}ANALYTICS_DIMENSION_PROJECT\0\u{1}ANALYTICS_DIMENSION_API_KEY\0\u{1}ANALYTICS_DIMENSION_ROUTE\0\u{1}ANALYTICS_DIMENSION_DAY\0\u{1}ANALYTICS_DIMENSION_HOUR\0\u{1}ANALYTICS_DIMENSION_USER\0\u{1}ANALYTICS_DIMENSION_TRACE\0")
 }
 
 nonisolated extension Llmlab_V1_AnalyticsFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -655,7 +674,7 @@ nonisolated extension Llmlab_V1_CostTotals: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CostGroup"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{3}project_id\0\u{3}api_key_id\0\u{3}route_id\0\u{1}day\0\u{1}hour\0\u{1}totals\0\u{1}user\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}provider\0\u{1}model\0\u{3}project_id\0\u{3}api_key_id\0\u{3}route_id\0\u{1}day\0\u{1}hour\0\u{1}totals\0\u{1}user\0\u{3}trace_id\0\u{3}trace_name\0")
 
   fileprivate class _StorageClass {
     var _provider: String = String()
@@ -667,6 +686,8 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
     var _hour: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _totals: Llmlab_V1_CostTotals? = nil
     var _user: String = String()
+    var _traceID: String = String()
+    var _traceName: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -686,6 +707,8 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
       _hour = source._hour
       _totals = source._totals
       _user = source._user
+      _traceID = source._traceID
+      _traceName = source._traceName
     }
   }
 
@@ -713,6 +736,8 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._hour) }()
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._totals) }()
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._user) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._traceID) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._traceName) }()
         default: break
         }
       }
@@ -752,6 +777,12 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
       if !_storage._user.isEmpty {
         try visitor.visitSingularStringField(value: _storage._user, fieldNumber: 9)
       }
+      if !_storage._traceID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._traceID, fieldNumber: 10)
+      }
+      if !_storage._traceName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._traceName, fieldNumber: 11)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -770,6 +801,8 @@ nonisolated extension Llmlab_V1_CostGroup: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._hour != rhs_storage._hour {return false}
         if _storage._totals != rhs_storage._totals {return false}
         if _storage._user != rhs_storage._user {return false}
+        if _storage._traceID != rhs_storage._traceID {return false}
+        if _storage._traceName != rhs_storage._traceName {return false}
         return true
       }
       if !storagesAreEqual {return false}

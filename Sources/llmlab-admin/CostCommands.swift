@@ -54,7 +54,7 @@ struct CostCommand: AsyncParsableCommand {
     struct Top: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The largest spenders of one dimension, by cost.")
 
-        @Option(help: ArgumentHelp("model, key, route, project, provider or user.", valueName: "dim"))
+        @Option(help: ArgumentHelp("model, key, route, project, provider, user or trace (the costliest agent runs).", valueName: "dim"))
         var by: TopDimension = .model
 
         @Option(help: "How many (1-100, default 10).")
@@ -214,11 +214,12 @@ struct DimensionList: ExpressibleByArgument {
 
 /// `--by` of `cost top`.
 enum TopDimension: String, CaseIterable, ExpressibleByArgument {
-    case model, key, route, project, provider, user
+    case model, key, route, project, provider, user, trace
 
     var dimension: Llmlab_V1_AnalyticsDimension {
         switch self {
         case .user: .user
+        case .trace: .trace
         case .model: .model
         case .key: .apiKey
         case .route: .route
@@ -253,6 +254,7 @@ enum CostDisplay {
         case .day: "DAY"
         case .hour: "HOUR"
         case .user: "USER"
+        case .trace: "TRACE"
         default: "?"
         }
     }
@@ -267,6 +269,7 @@ enum CostDisplay {
         case .day: String(Display.rfc3339(group.day.date).prefix(10))
         case .hour: Display.rfc3339(group.hour.date)
         case .user: group.user.isEmpty ? "(no user)" : group.user
+        case .trace: "\(group.traceID) \(group.traceName)"
         default: ""
         }
     }

@@ -3,6 +3,7 @@ import GRPCCore
 import LLMLabCore
 import LLMLabProto
 import LLMLabStore
+import LLMLabTracing
 import Logging
 import PostgresNIO
 import SwiftProtobuf
@@ -54,6 +55,7 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
 
     func topN(request: Llmlab_V1_TopNRequest, context: ServerContext) async throws -> Llmlab_V1_TopNResponse {
         let (principal, tenant) = try CallContext.require().requireTenant()
+        if request.dimension == .trace { return try await topTraces(request, principal: principal, tenant: tenant) }
         let dimension = try Self.dimension(request.dimension, field: "dimension")
         guard !dimension.isTimeDimension else {
             throw ValidationError(field: "dimension", reason: "must be provider, model, project, api key, route or user (rank days with QueryCost)")
@@ -68,6 +70,46 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
             return try await UsageAnalyticsRepository(connection, logger: logger).groups(filter, groupBy: [dimension], limit: limit)
         }
         return Llmlab_V1_TopNResponse.with { $0.entries = groups.map(Self.message) }
+    }
+
+    /// TopN by trace: the costliest traces of the range, from the per-trace summaries.
+    func topTraces(_ request: Llmlab_V1_TopNRequest, principal: Principal, tenant: TenantRecord) async throws -> Llmlab_V1_TopNResponse {
+        let limit = try Validate.pageSize(request.limit, field: "limit", default: 10, maximum: 100)
+        for (field, value) in [("filter.provider", request.filter.provider), ("filter.api_key_id", request.filter.apiKeyID),
+                               ("filter.route_id", request.filter.routeID)] where !value.isEmpty {
+            throw ValidationError(field: field, reason: "does not apply to traces; filter them by project, model or user")
+        }
+        let scope = try await resolve(request.filter, hasFilter: request.hasFilter, principal: principal, tenant: tenant)
+        let logger = plane.logger
+        let filter = scope.filter
+        let traces = try await plane.database.withTenantTransaction(tenant.scope) { connection in
+            try await scope.check(on: connection, logger: logger)
+            return try await SpanRepository(connection, logger: logger).costliestTraces(
+                since: filter.since, until: filter.until, projectID: filter.projectID, model: filter.model, userID: filter.endUser,
+                limit: limit)
+        }
+        return Llmlab_V1_TopNResponse.with {
+            $0.entries = traces.map { trace in
+                Llmlab_V1_CostGroup.with {
+                    $0.traceID = trace.traceID
+                    $0.traceName = trace.rootName
+                    $0.projectID = trace.projectID.uuidString.lowercased()
+                    $0.user = trace.userID
+                    $0.totals = .with {
+                        $0.requests = Int64(trace.llmCallCount)
+                        $0.errors = Int64(trace.errorCount)
+                        $0.unpricedRequests = Int64(trace.costUnpricedSpans)
+                        $0.inputTokens = Int64(trace.tokens.uncachedInput)
+                        $0.cachedInputTokens = Int64(trace.tokens.cacheRead)
+                        $0.cacheWrite5MTokens = Int64(trace.tokens.cacheWrite5m)
+                        $0.cacheWrite1HTokens = Int64(trace.tokens.cacheWrite1h)
+                        $0.outputTokens = Int64(trace.tokens.output)
+                        $0.reasoningTokens = Int64(trace.tokens.reasoning)
+                        $0.costUsd = trace.costUSD
+                    }
+                }
+            }
+        }
     }
 
     func modelHealth(request: Llmlab_V1_ModelHealthRequest, context: ServerContext) async throws -> Llmlab_V1_ModelHealthResponse {
@@ -221,6 +263,8 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
         case .day: return .day
         case .hour: return .hour
         case .user: return .user
+        case .trace:
+            throw ValidationError(field: field, reason: "trace ranks traces in TopN only; sum costs by another dimension")
         case .unspecified, .UNRECOGNIZED:
             throw ValidationError(field: field, reason: "must be one of provider, model, project, api_key, route, day, hour, user")
         }

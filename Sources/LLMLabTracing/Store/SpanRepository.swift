@@ -228,6 +228,25 @@ public struct SpanRepository: Sendable {
         return TracePage(traces: traces, next: next)
     }
 
+    /// The costliest traces that started in `[since, until)`, most expensive first (then
+    /// newest): "top traces by cost". `model` matches any span's model, `userID` the trace's.
+    public func costliestTraces(since: Date, until: Date, projectID: UUID?, model: String?, userID: String?,
+                                limit: Int) async throws -> [TraceSummary] {
+        let hasProject = projectID != nil
+        let model = model ?? ""
+        let hasUser = userID != nil
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.summaryColumns) FROM traces
+            WHERE start_time >= \(since) AND start_time < \(until)
+              AND (NOT \(hasProject) OR project_id = \(projectID ?? UUID()))
+              AND (\(model) = '' OR models @> ARRAY[\(model)]::text[])
+              AND (NOT \(hasUser) OR user_id = \(userID ?? ""))
+            ORDER BY cost_usd DESC, start_time DESC, trace_id DESC
+            LIMIT \(max(1, min(limit, 1_000)))
+            """, logger: logger)
+        return try await Self.decodeSummaries(rows)
+    }
+
     /// One trace's summary, `nil` when this tenant has no such trace.
     public func summary(traceID: String) async throws -> TraceSummary? {
         let rows = try await connection.query(

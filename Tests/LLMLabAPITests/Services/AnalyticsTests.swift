@@ -4,6 +4,7 @@ import LLMLabCore
 import LLMLabProto
 import LLMLabStore
 import LLMLabTestSupport
+import LLMLabTracing
 import SwiftProtobuf
 import Testing
 
@@ -201,6 +202,50 @@ struct AnalyticsTests {
             tooLong.user = String(repeating: "u", count: 200)
             let long = tooLong
             await refused({ _ = try await analytics.queryCost(.with { $0.filter = long }, metadata: a.ownerAuth) }, "filter.user")
+        }
+    }
+
+    @Test("top traces by cost: costliest first, filtered by project, model and user; trace only in TopN")
+    func topTraces() async throws {
+        try await TestControlPlane.with { cp in
+            let a = try await cp.makeTenant("analytics-traces")
+            let b = try await cp.makeTenant("analytics-traces-b")
+            let p1 = try await cp.projects.createProject(.with { $0.name = "one" }, metadata: a.ownerAuth)
+            let p2 = try await cp.projects.createProject(.with { $0.name = "two" }, metadata: a.ownerAuth)
+            try await TraceSeed.insert(TraceSeed.spans(project1: try #require(UUID(uuidString: p1.id)),
+                                                       project2: try #require(UUID(uuidString: p2.id))), tenant: a.id, into: cp)
+            let analytics = Llmlab_V1_AnalyticsService.Client(wrapping: cp.client)
+            let hour = Date(timeIntervalSince1970: Double(TraceSeed.base / 3_600 * 3_600))
+            let window = Self.range(hour, hours: 1)
+
+            let top = try await analytics.topN(.with { $0.filter = window; $0.dimension = .trace }, metadata: a.ownerAuth)
+            #expect(top.entries.map(\.traceID) == [TraceSeed.healthy, TraceSeed.fallback, TraceSeed.failing])
+            #expect(top.entries.map(\.totals.costUsd) == ["0.5", "0.0105", "0.0021"])
+            #expect(top.entries.map(\.traceName) == ["answer-question", "support-bot", "travel-planner"])
+            #expect(top.entries[2].totals.errors == 3 && top.entries[1].totals.requests == 2 && top.entries[1].user == "u-3")
+
+            var inProject = window
+            inProject.projectID = p1.id
+            #expect(try await analytics.topN(.with { $0.filter = inProject; $0.dimension = .trace }, metadata: a.ownerAuth)
+                .entries.map(\.traceID) == [TraceSeed.healthy, TraceSeed.failing])
+            var withModel = window
+            withModel.model = "gpt-4o"
+            #expect(try await analytics.topN(.with { $0.filter = withModel; $0.dimension = .trace; $0.limit = 1 }, metadata: a.ownerAuth)
+                .entries.map(\.traceID) == [TraceSeed.fallback])
+            var ofUser = window
+            ofUser.user = "u-1"
+            #expect(try await analytics.topN(.with { $0.filter = ofUser; $0.dimension = .trace }, metadata: a.ownerAuth)
+                .entries.map(\.traceID) == [TraceSeed.failing])
+
+            var byProvider = window
+            byProvider.provider = "openai"
+            let providerFilter = byProvider
+            #expect(await rpcCode { _ = try await analytics.topN(.with { $0.filter = providerFilter; $0.dimension = .trace }, metadata: a.ownerAuth) } == .invalidArgument)
+            #expect(await rpcCode { _ = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.trace] }, metadata: a.ownerAuth) } == .invalidArgument)
+            // Another tenant sees none of them, and may not name this tenant's project.
+            #expect(try await analytics.topN(.with { $0.filter = window; $0.dimension = .trace }, metadata: b.ownerAuth).entries.isEmpty)
+            let theirs = inProject
+            #expect(await rpcCode { _ = try await analytics.topN(.with { $0.filter = theirs; $0.dimension = .trace }, metadata: b.ownerAuth) } == .notFound)
         }
     }
 
