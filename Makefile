@@ -4,7 +4,7 @@ CONFIG ?= debug
 SWIFT_BUILD_FLAGS ?=
 BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
-.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy bench-ingest bench-dashboard clean
+.PHONY: run test deps build proto proto-check test-swift test-e2e test-python test-sdk bench-control bench-proxy bench-ingest bench-dashboard bench-alerts clean
 
 ## Install missing system packages, build, and start the server with its embedded database.
 run: deps build
@@ -71,6 +71,11 @@ bench-ingest: deps
 ## with 10M usage events and 1M spans generated into one tenant (BENCH_EVENTS/BENCH_TRACES).
 bench-dashboard: deps
 	ops/bench/dashboard.sh
+
+## Alert lag benchmark (release build): time from the proxy response whose usage crosses a
+## budget threshold to the webhook receiving the alert, median and max over several crossings.
+bench-alerts: deps
+	ops/bench/alerts.sh
 
 clean:
 	rm -rf .build

@@ -104,6 +104,7 @@ let package = Package(
             name: "LLMLabAPI",
             dependencies: [
                 "LLMLabCore",
+                "LLMLabBilling",
                 "LLMLabProto",
                 "LLMLabStore",
                 "LLMLabSecurity",
@@ -116,6 +117,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // Email alert channels: the SMTP client (STARTTLS / implicit TLS).
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -158,6 +162,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Billing (provider invoices: connectors, CSV imports, reconciliation math)
+        .target(
+            name: "LLMLabBilling",
+            dependencies: [
+                "LLMLabCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Dashboard (a gRPC client of the control plane, in process)
+        .target(
+            name: "LLMLabWeb",
+            dependencies: [
+                "LLMLabProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Composition
         .target(
             name: "LLMLabServer",
@@ -169,8 +202,11 @@ let package = Package(
                 "LLMLabStore",
                 "LLMLabSecurity",
                 "LLMLabProto",
+                "LLMLabWeb",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -278,7 +314,7 @@ let package = Package(
             name: "LLMLabAPITests",
             dependencies: [
                 "LLMLabAPI", "LLMLabServer", "LLMLabProto", "LLMLabStore", "LLMLabSecurity",
-                "LLMLabCore", "LLMLabTestSupport", "LLMLabTracing",
+                "LLMLabCore", "LLMLabTestSupport", "LLMLabTracing", "LLMLabBilling",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -291,7 +327,24 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // A local SMTP sink (STARTTLS) for the email alert tests.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabBillingTests",
+            dependencies: [
+                "LLMLabBilling", "LLMLabCore",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // Fake billing APIs on loopback sockets.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -320,6 +373,28 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLMLabWebTests",
+            dependencies: [
+                "LLMLabWeb", "LLMLabAPI", "LLMLabProto", "LLMLabStore", "LLMLabSecurity", "LLMLabCore", "LLMLabTracing",
+                "LLMLabTestSupport",
+                // The dashboard as the server mounts it (composition + gateway listener).
+                "LLMLabServer", "LLMLabGateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

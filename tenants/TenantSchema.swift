@@ -18,6 +18,8 @@ public enum TenantSchema {
         entry("0006_usage_rollup.sql", PackageResources._006_usage_rollup_sql),
         entry("0007_alerts.sql", PackageResources._007_alerts_sql),
         entry("0008_alert_slack.sql", PackageResources._008_alert_slack_sql),
+        entry("0009_alert_rules.sql", PackageResources._009_alert_rules_sql),
+        entry("0010_billing.sql", PackageResources._010_billing_sql),
         entry("0011_usage_users.sql", PackageResources._011_usage_users_sql),
     ].sorted { $0.version < $1.version }
 

@@ -14,6 +14,10 @@ public struct ControlPlane: Sendable {
         public var loginThrottle: LoginThrottle.Configuration = .defaults
         /// How often Health.Watch re-checks the database.
         public var healthWatchInterval: Duration = .seconds(5)
+        /// Whether billing connections may set `base_url` / `token_url` (see
+        /// ``BillingSync/allowCustomEndpoints``). Off: a tenant admin cannot point the
+        /// server's billing calls at an arbitrary address.
+        public var allowCustomBillingEndpoints = false
         public static let defaults = Configuration()
         public init() {}
     }
@@ -48,7 +52,7 @@ public struct ControlPlane: Sendable {
         var services: [any RegistrableRPCService] = [
             HealthAPI(self), TenantAPI(self), AuthAPI(self), UserAPI(self), ProjectAPI(self),
             ProviderKeyAPI(self), RouteAPI(self), PricingAPI(self), UsageAPI(self), AnalyticsAPI(self), TraceQueryAPI(self),
-            AuditAPI(self), AlertAPI(self),
+            AuditAPI(self), AlertAPI(self), BillingAPI(self),
         ]
         if let traceIngest { services.append(OTLPTraceAPI(ingest: traceIngest)) }
         return services

@@ -28,7 +28,10 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case tracesRead
     /// Export spans (OTLP) into a project's traces.
     case tracesIngest
-    /// Alert channels (webhooks) and their delivery log.
+    /// Alert rules, channels (webhook, Slack, email), the alert history and the delivery log.
     case alertsRead
     case alertsWrite
+    /// Billing connections (provider invoices), imports and the reconciliation with tracked cost.
+    case billingRead
+    case billingWrite
 }

@@ -62,6 +62,21 @@ public enum RBACPolicy {
         "llmlab.v1.AlertService/DeleteChannel": .alertsWrite,
         "llmlab.v1.AlertService/TestChannel": .alertsWrite,
         "llmlab.v1.AlertService/ListDeliveries": .alertsRead,
+        "llmlab.v1.AlertService/UpdateChannel": .alertsWrite,
+        "llmlab.v1.AlertService/RotateChannelSecret": .alertsWrite,
+        "llmlab.v1.AlertService/SetAlertRule": .alertsWrite,
+        "llmlab.v1.AlertService/ListAlertRules": .alertsRead,
+        "llmlab.v1.AlertService/DeleteAlertRule": .alertsWrite,
+        "llmlab.v1.AlertService/ListAlerts": .alertsRead,
+
+        "llmlab.v1.BillingService/CreateConnection": .billingWrite,
+        "llmlab.v1.BillingService/ListConnections": .billingRead,
+        "llmlab.v1.BillingService/DeleteConnection": .billingWrite,
+        "llmlab.v1.BillingService/UpdateConnection": .billingWrite,
+        "llmlab.v1.BillingService/SyncConnection": .billingWrite,
+        "llmlab.v1.BillingService/ImportBillingCSV": .billingWrite,
+        "llmlab.v1.BillingService/GetReconciliation": .billingRead,
+        "llmlab.v1.BillingService/ListSyncRuns": .billingRead,
 
         // OTLP trace export: API keys with the `ingest` scope (and members' sessions).
         "opentelemetry.proto.collector.trace.v1.TraceService/Export": .tracesIngest,
@@ -74,11 +89,12 @@ public enum RBACPolicy {
     public static func permissions(of role: Role) -> Set<Permission> {
         let viewer: Set<Permission> = [
             .authenticated, .projectsRead, .providerKeysRead, .usersRead, .apiKeysRead, .routesRead, .pricingRead,
-            .usageRead, .tracesRead, .alertsRead,
+            .usageRead, .tracesRead, .alertsRead, .billingRead,
         ]
         let member = viewer.union([.apiKeysWrite, .tracesIngest])
         let admin = member.union([
             .usersWrite, .projectsWrite, .providerKeysWrite, .auditRead, .routesWrite, .pricingWrite, .alertsWrite,
+            .billingWrite,
         ])
         switch role {
         case .viewer: return viewer

@@ -6,7 +6,7 @@ public import LLMLabSecurity
 public import LLMLabStore
 public import Logging
 import LLMLabCore
-import NIOCore
+public import NIOCore
 
 /// The HTTP side of `llmlab-server`: the OpenAI-compatible proxy (`/v1/*`), `/healthz`
 /// and `/metrics`, as one Hummingbird application that runs as a `Service` in the
@@ -32,10 +32,15 @@ public struct Gateway: Sendable {
     let traceReceiver: (any TraceExportReceiver)?
     /// Told about every proxied call (proxy spans).
     let callObserver: (any ProxyCallObserver)?
+    /// More routes under `/ui` (the dashboard), without the proxy's virtual-key middleware.
+    /// Builders rather than collections: a `RouteCollection` is not `Sendable`.
+    let additionalRoutes: [@Sendable () -> RouteCollection<GatewayRequestContext>]
 
     public init(database: Database, keyVault: KeyVault, configuration: GatewayConfiguration, logger: Logger,
                 metrics: GatewayMetrics = GatewayMetrics(), usageWriter: UsageWriter? = nil,
-                traceReceiver: (any TraceExportReceiver)? = nil, callObserver: (any ProxyCallObserver)? = nil) {
+                traceReceiver: (any TraceExportReceiver)? = nil, callObserver: (any ProxyCallObserver)? = nil,
+                additionalRoutes: [@Sendable () -> RouteCollection<GatewayRequestContext>] = []) {
+        self.additionalRoutes = additionalRoutes
         self.traceReceiver = traceReceiver
         self.callObserver = callObserver
         self.database = database
@@ -112,6 +117,9 @@ public struct Gateway: Sendable {
         v1.addRoutes(ChatCompletionsController(pipeline: pipeline).routes)
         v1.addRoutes(MessagesController(pipeline: pipeline).routes)
         v1.addRoutes(EmbeddingsController(pipeline: pipeline).routes)
+        for routes in additionalRoutes {
+            router.addRoutes(routes(), atPath: "/ui")
+        }
         if let traceReceiver {
             router.group("v1")
                 .add(middleware: VirtualKeyMiddleware(authenticator: authenticator, scope: ApiKeyScope.ingest))
@@ -119,6 +127,11 @@ public struct Gateway: Sendable {
         }
         return router
     }
+}
+
+/// The client's address for handlers that throttle per client (the dashboard's sign-in).
+extension GatewayRequestContext: RemoteAddressRequestContext {
+    public var remoteAddress: SocketAddress? { channel?.remoteAddress }
 }
 
 /// The HTTP listener could not be set up (e.g. its TLS files are unreadable).

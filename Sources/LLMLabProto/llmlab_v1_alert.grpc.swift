@@ -85,13 +85,97 @@ public enum Llmlab_V1_AlertService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UpdateChannel" metadata.
+        public enum UpdateChannel: Sendable {
+            /// Request type for "UpdateChannel".
+            public typealias Input = Llmlab_V1_UpdateChannelRequest
+            /// Response type for "UpdateChannel".
+            public typealias Output = Llmlab_V1_UpdateChannelResponse
+            /// Descriptor for "UpdateChannel".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "UpdateChannel",
+                type: .unary
+            )
+        }
+        /// Namespace for "RotateChannelSecret" metadata.
+        public enum RotateChannelSecret: Sendable {
+            /// Request type for "RotateChannelSecret".
+            public typealias Input = Llmlab_V1_RotateChannelSecretRequest
+            /// Response type for "RotateChannelSecret".
+            public typealias Output = Llmlab_V1_RotateChannelSecretResponse
+            /// Descriptor for "RotateChannelSecret".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "RotateChannelSecret",
+                type: .unary
+            )
+        }
+        /// Namespace for "SetAlertRule" metadata.
+        public enum SetAlertRule: Sendable {
+            /// Request type for "SetAlertRule".
+            public typealias Input = Llmlab_V1_SetAlertRuleRequest
+            /// Response type for "SetAlertRule".
+            public typealias Output = Llmlab_V1_SetAlertRuleResponse
+            /// Descriptor for "SetAlertRule".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "SetAlertRule",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAlertRules" metadata.
+        public enum ListAlertRules: Sendable {
+            /// Request type for "ListAlertRules".
+            public typealias Input = Llmlab_V1_ListAlertRulesRequest
+            /// Response type for "ListAlertRules".
+            public typealias Output = Llmlab_V1_ListAlertRulesResponse
+            /// Descriptor for "ListAlertRules".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "ListAlertRules",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteAlertRule" metadata.
+        public enum DeleteAlertRule: Sendable {
+            /// Request type for "DeleteAlertRule".
+            public typealias Input = Llmlab_V1_DeleteAlertRuleRequest
+            /// Response type for "DeleteAlertRule".
+            public typealias Output = Llmlab_V1_DeleteAlertRuleResponse
+            /// Descriptor for "DeleteAlertRule".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "DeleteAlertRule",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAlerts" metadata.
+        public enum ListAlerts: Sendable {
+            /// Request type for "ListAlerts".
+            public typealias Input = Llmlab_V1_ListAlertsRequest
+            /// Response type for "ListAlerts".
+            public typealias Output = Llmlab_V1_ListAlertsResponse
+            /// Descriptor for "ListAlerts".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "llmlab.v1.AlertService"),
+                method: "ListAlerts",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "llmlab.v1.AlertService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateChannel.descriptor,
             ListChannels.descriptor,
             DeleteChannel.descriptor,
             TestChannel.descriptor,
-            ListDeliveries.descriptor
+            ListDeliveries.descriptor,
+            UpdateChannel.descriptor,
+            RotateChannelSecret.descriptor,
+            SetAlertRule.descriptor,
+            ListAlertRules.descriptor,
+            DeleteAlertRule.descriptor,
+            ListAlerts.descriptor
         ]
     }
 }
@@ -120,9 +204,16 @@ extension Llmlab_V1_AlertService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Where budget alerts go. A webhook channel receives JSON POSTs signed with
-    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; failed deliveries are
-    /// > retried with exponential backoff and every attempt is kept in the delivery log.
+    /// > Budget and spend alerts: rules (per project or API key), where alerts go (channels), the
+    /// > alert history and the delivery log.
+    /// > 
+    /// > A webhook channel receives JSON POSTs signed with
+    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; an email channel sends a
+    /// > text/plain message through the server's SMTP relay. Failed deliveries are retried with
+    /// > exponential backoff and every attempt is kept in the delivery log.
+    /// > 
+    /// > Without a rule, a project or key with a monthly budget alerts at 50, 80 and 100 % of it.
+    /// > Every alert fires once per threshold per period (month; hour for cost spikes).
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "CreateChannel" method.
         ///
@@ -201,6 +292,110 @@ extension Llmlab_V1_AlertService {
             request: GRPCCore.StreamingServerRequest<Llmlab_V1_ListDeliveriesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListDeliveriesResponse>
+
+        /// Handle the "UpdateChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_UpdateChannelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_UpdateChannelResponse` messages.
+        func updateChannel(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_UpdateChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_UpdateChannelResponse>
+
+        /// Handle the "RotateChannelSecret" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_RotateChannelSecretRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_RotateChannelSecretResponse` messages.
+        func rotateChannelSecret(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_RotateChannelSecretRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_RotateChannelSecretResponse>
+
+        /// Handle the "SetAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Creates or replaces the alert rule of one project or one API key.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_SetAlertRuleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_SetAlertRuleResponse` messages.
+        func setAlertRule(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_SetAlertRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_SetAlertRuleResponse>
+
+        /// Handle the "ListAlertRules" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_ListAlertRulesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_ListAlertRulesResponse` messages.
+        func listAlertRules(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_ListAlertRulesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListAlertRulesResponse>
+
+        /// Handle the "DeleteAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes a rule: its subject falls back to the default thresholds.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_DeleteAlertRuleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_DeleteAlertRuleResponse` messages.
+        func deleteAlertRule(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_DeleteAlertRuleResponse>
+
+        /// Handle the "ListAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The alert history, newest first, with how each alert's deliveries stand.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Llmlab_V1_ListAlertsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Llmlab_V1_ListAlertsResponse` messages.
+        func listAlerts(
+            request: GRPCCore.StreamingServerRequest<Llmlab_V1_ListAlertsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListAlertsResponse>
     }
 
     /// Service protocol for the "llmlab.v1.AlertService" service.
@@ -213,9 +408,16 @@ extension Llmlab_V1_AlertService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Where budget alerts go. A webhook channel receives JSON POSTs signed with
-    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; failed deliveries are
-    /// > retried with exponential backoff and every attempt is kept in the delivery log.
+    /// > Budget and spend alerts: rules (per project or API key), where alerts go (channels), the
+    /// > alert history and the delivery log.
+    /// > 
+    /// > A webhook channel receives JSON POSTs signed with
+    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; an email channel sends a
+    /// > text/plain message through the server's SMTP relay. Failed deliveries are retried with
+    /// > exponential backoff and every attempt is kept in the delivery log.
+    /// > 
+    /// > Without a rule, a project or key with a monthly budget alerts at 50, 80 and 100 % of it.
+    /// > Every alert fires once per threshold per period (month; hour for cost spikes).
     public protocol ServiceProtocol: Llmlab_V1_AlertService.StreamingServiceProtocol {
         /// Handle the "CreateChannel" method.
         ///
@@ -294,6 +496,110 @@ extension Llmlab_V1_AlertService {
             request: GRPCCore.ServerRequest<Llmlab_V1_ListDeliveriesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ListDeliveriesResponse>
+
+        /// Handle the "UpdateChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_UpdateChannelResponse` message.
+        func updateChannel(
+            request: GRPCCore.ServerRequest<Llmlab_V1_UpdateChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_UpdateChannelResponse>
+
+        /// Handle the "RotateChannelSecret" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_RotateChannelSecretRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_RotateChannelSecretResponse` message.
+        func rotateChannelSecret(
+            request: GRPCCore.ServerRequest<Llmlab_V1_RotateChannelSecretRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_RotateChannelSecretResponse>
+
+        /// Handle the "SetAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Creates or replaces the alert rule of one project or one API key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_SetAlertRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_SetAlertRuleResponse` message.
+        func setAlertRule(
+            request: GRPCCore.ServerRequest<Llmlab_V1_SetAlertRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_SetAlertRuleResponse>
+
+        /// Handle the "ListAlertRules" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertRulesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_ListAlertRulesResponse` message.
+        func listAlertRules(
+            request: GRPCCore.ServerRequest<Llmlab_V1_ListAlertRulesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ListAlertRulesResponse>
+
+        /// Handle the "DeleteAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes a rule: its subject falls back to the default thresholds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_DeleteAlertRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_DeleteAlertRuleResponse` message.
+        func deleteAlertRule(
+            request: GRPCCore.ServerRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_DeleteAlertRuleResponse>
+
+        /// Handle the "ListAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The alert history, newest first, with how each alert's deliveries stand.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Llmlab_V1_ListAlertsResponse` message.
+        func listAlerts(
+            request: GRPCCore.ServerRequest<Llmlab_V1_ListAlertsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ListAlertsResponse>
     }
 
     /// Simple service protocol for the "llmlab.v1.AlertService" service.
@@ -304,9 +610,16 @@ extension Llmlab_V1_AlertService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Where budget alerts go. A webhook channel receives JSON POSTs signed with
-    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; failed deliveries are
-    /// > retried with exponential backoff and every attempt is kept in the delivery log.
+    /// > Budget and spend alerts: rules (per project or API key), where alerts go (channels), the
+    /// > alert history and the delivery log.
+    /// > 
+    /// > A webhook channel receives JSON POSTs signed with
+    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; an email channel sends a
+    /// > text/plain message through the server's SMTP relay. Failed deliveries are retried with
+    /// > exponential backoff and every attempt is kept in the delivery log.
+    /// > 
+    /// > Without a rule, a project or key with a monthly budget alerts at 50, 80 and 100 % of it.
+    /// > Every alert fires once per threshold per period (month; hour for cost spikes).
     public protocol SimpleServiceProtocol: Llmlab_V1_AlertService.ServiceProtocol {
         /// Handle the "CreateChannel" method.
         ///
@@ -385,6 +698,110 @@ extension Llmlab_V1_AlertService {
             request: Llmlab_V1_ListDeliveriesRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Llmlab_V1_ListDeliveriesResponse
+
+        /// Handle the "UpdateChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_UpdateChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_UpdateChannelResponse` to respond with.
+        func updateChannel(
+            request: Llmlab_V1_UpdateChannelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_UpdateChannelResponse
+
+        /// Handle the "RotateChannelSecret" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_RotateChannelSecretRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_RotateChannelSecretResponse` to respond with.
+        func rotateChannelSecret(
+            request: Llmlab_V1_RotateChannelSecretRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_RotateChannelSecretResponse
+
+        /// Handle the "SetAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Creates or replaces the alert rule of one project or one API key.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_SetAlertRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_SetAlertRuleResponse` to respond with.
+        func setAlertRule(
+            request: Llmlab_V1_SetAlertRuleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_SetAlertRuleResponse
+
+        /// Handle the "ListAlertRules" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_ListAlertRulesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_ListAlertRulesResponse` to respond with.
+        func listAlertRules(
+            request: Llmlab_V1_ListAlertRulesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_ListAlertRulesResponse
+
+        /// Handle the "DeleteAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes a rule: its subject falls back to the default thresholds.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_DeleteAlertRuleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_DeleteAlertRuleResponse` to respond with.
+        func deleteAlertRule(
+            request: Llmlab_V1_DeleteAlertRuleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_DeleteAlertRuleResponse
+
+        /// Handle the "ListAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The alert history, newest first, with how each alert's deliveries stand.
+        ///
+        /// - Parameters:
+        ///   - request: A `Llmlab_V1_ListAlertsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Llmlab_V1_ListAlertsResponse` to respond with.
+        func listAlerts(
+            request: Llmlab_V1_ListAlertsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Llmlab_V1_ListAlertsResponse
     }
 }
 
@@ -447,6 +864,72 @@ extension Llmlab_V1_AlertService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.UpdateChannel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_UpdateChannelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_UpdateChannelResponse>(),
+            handler: { request, context in
+                try await self.updateChannel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.RotateChannelSecret.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_RotateChannelSecretRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_RotateChannelSecretResponse>(),
+            handler: { request, context in
+                try await self.rotateChannelSecret(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.SetAlertRule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_SetAlertRuleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_SetAlertRuleResponse>(),
+            handler: { request, context in
+                try await self.setAlertRule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.ListAlertRules.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ListAlertRulesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ListAlertRulesResponse>(),
+            handler: { request, context in
+                try await self.listAlertRules(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.DeleteAlertRule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_DeleteAlertRuleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_DeleteAlertRuleResponse>(),
+            handler: { request, context in
+                try await self.deleteAlertRule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Llmlab_V1_AlertService.Method.ListAlerts.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ListAlertsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ListAlertsResponse>(),
+            handler: { request, context in
+                try await self.listAlerts(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -502,6 +985,72 @@ extension Llmlab_V1_AlertService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListDeliveriesResponse> {
         let response = try await self.listDeliveries(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func updateChannel(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_UpdateChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_UpdateChannelResponse> {
+        let response = try await self.updateChannel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rotateChannelSecret(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_RotateChannelSecretRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_RotateChannelSecretResponse> {
+        let response = try await self.rotateChannelSecret(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setAlertRule(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_SetAlertRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_SetAlertRuleResponse> {
+        let response = try await self.setAlertRule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAlertRules(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_ListAlertRulesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListAlertRulesResponse> {
+        let response = try await self.listAlertRules(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func deleteAlertRule(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_DeleteAlertRuleResponse> {
+        let response = try await self.deleteAlertRule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAlerts(
+        request: GRPCCore.StreamingServerRequest<Llmlab_V1_ListAlertsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Llmlab_V1_ListAlertsResponse> {
+        let response = try await self.listAlerts(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -576,6 +1125,84 @@ extension Llmlab_V1_AlertService.SimpleServiceProtocol {
             metadata: [:]
         )
     }
+
+    public func updateChannel(
+        request: GRPCCore.ServerRequest<Llmlab_V1_UpdateChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_UpdateChannelResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_UpdateChannelResponse>(
+            message: try await self.updateChannel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rotateChannelSecret(
+        request: GRPCCore.ServerRequest<Llmlab_V1_RotateChannelSecretRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_RotateChannelSecretResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_RotateChannelSecretResponse>(
+            message: try await self.rotateChannelSecret(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setAlertRule(
+        request: GRPCCore.ServerRequest<Llmlab_V1_SetAlertRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_SetAlertRuleResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_SetAlertRuleResponse>(
+            message: try await self.setAlertRule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAlertRules(
+        request: GRPCCore.ServerRequest<Llmlab_V1_ListAlertRulesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ListAlertRulesResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_ListAlertRulesResponse>(
+            message: try await self.listAlertRules(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func deleteAlertRule(
+        request: GRPCCore.ServerRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_DeleteAlertRuleResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_DeleteAlertRuleResponse>(
+            message: try await self.deleteAlertRule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAlerts(
+        request: GRPCCore.ServerRequest<Llmlab_V1_ListAlertsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Llmlab_V1_ListAlertsResponse> {
+        return GRPCCore.ServerResponse<Llmlab_V1_ListAlertsResponse>(
+            message: try await self.listAlerts(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: llmlab.v1.AlertService (client)
@@ -589,9 +1216,16 @@ extension Llmlab_V1_AlertService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Where budget alerts go. A webhook channel receives JSON POSTs signed with
-    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; failed deliveries are
-    /// > retried with exponential backoff and every attempt is kept in the delivery log.
+    /// > Budget and spend alerts: rules (per project or API key), where alerts go (channels), the
+    /// > alert history and the delivery log.
+    /// > 
+    /// > A webhook channel receives JSON POSTs signed with
+    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; an email channel sends a
+    /// > text/plain message through the server's SMTP relay. Failed deliveries are retried with
+    /// > exponential backoff and every attempt is kept in the delivery log.
+    /// > 
+    /// > Without a rule, a project or key with a monthly budget alerts at 50, 80 and 100 % of it.
+    /// > Every alert fires once per threshold per period (month; hour for cost spikes).
     public protocol ClientProtocol: Sendable {
         /// Call the "CreateChannel" method.
         ///
@@ -695,6 +1329,140 @@ extension Llmlab_V1_AlertService {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListDeliveriesResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpdateChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateChannelRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_UpdateChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_UpdateChannelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func updateChannel<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_UpdateChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_UpdateChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_UpdateChannelResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_UpdateChannelResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RotateChannelSecret" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_RotateChannelSecretRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_RotateChannelSecretRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_RotateChannelSecretResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotateChannelSecret<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_RotateChannelSecretRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_RotateChannelSecretRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_RotateChannelSecretResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_RotateChannelSecretResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Creates or replaces the alert rule of one project or one API key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_SetAlertRuleRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_SetAlertRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_SetAlertRuleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setAlertRule<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_SetAlertRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_SetAlertRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_SetAlertRuleResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_SetAlertRuleResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAlertRules" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertRulesRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_ListAlertRulesRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ListAlertRulesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAlertRules<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertRulesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_ListAlertRulesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ListAlertRulesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertRulesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes a rule: its subject falls back to the default thresholds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_DeleteAlertRuleRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_DeleteAlertRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_DeleteAlertRuleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteAlertRule<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_DeleteAlertRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_DeleteAlertRuleResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_DeleteAlertRuleResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The alert history, newest first, with how each alert's deliveries stand.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertsRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_ListAlertsRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ListAlertsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAlerts<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_ListAlertsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ListAlertsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "llmlab.v1.AlertService" service.
@@ -705,9 +1473,16 @@ extension Llmlab_V1_AlertService {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Where budget alerts go. A webhook channel receives JSON POSTs signed with
-    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; failed deliveries are
-    /// > retried with exponential backoff and every attempt is kept in the delivery log.
+    /// > Budget and spend alerts: rules (per project or API key), where alerts go (channels), the
+    /// > alert history and the delivery log.
+    /// > 
+    /// > A webhook channel receives JSON POSTs signed with
+    /// > `X-LLMLab-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; an email channel sends a
+    /// > text/plain message through the server's SMTP relay. Failed deliveries are retried with
+    /// > exponential backoff and every attempt is kept in the delivery log.
+    /// > 
+    /// > Without a rule, a project or key with a monthly budget alerts at 50, 80 and 100 % of it.
+    /// > Every alert fires once per threshold per period (month; hour for cost spikes).
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -876,6 +1651,206 @@ extension Llmlab_V1_AlertService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UpdateChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_UpdateChannelRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_UpdateChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_UpdateChannelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func updateChannel<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_UpdateChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_UpdateChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_UpdateChannelResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_UpdateChannelResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.UpdateChannel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RotateChannelSecret" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_RotateChannelSecretRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_RotateChannelSecretRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_RotateChannelSecretResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rotateChannelSecret<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_RotateChannelSecretRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_RotateChannelSecretRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_RotateChannelSecretResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_RotateChannelSecretResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.RotateChannelSecret.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SetAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Creates or replaces the alert rule of one project or one API key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_SetAlertRuleRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_SetAlertRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_SetAlertRuleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setAlertRule<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_SetAlertRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_SetAlertRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_SetAlertRuleResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_SetAlertRuleResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.SetAlertRule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAlertRules" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertRulesRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_ListAlertRulesRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ListAlertRulesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAlertRules<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertRulesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_ListAlertRulesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ListAlertRulesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertRulesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.ListAlertRules.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteAlertRule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes a rule: its subject falls back to the default thresholds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_DeleteAlertRuleRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_DeleteAlertRuleRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_DeleteAlertRuleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func deleteAlertRule<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_DeleteAlertRuleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_DeleteAlertRuleResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_DeleteAlertRuleResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.DeleteAlertRule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The alert history, newest first, with how each alert's deliveries stand.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Llmlab_V1_ListAlertsRequest` message.
+        ///   - serializer: A serializer for `Llmlab_V1_ListAlertsRequest` messages.
+        ///   - deserializer: A deserializer for `Llmlab_V1_ListAlertsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAlerts<Result>(
+            request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Llmlab_V1_ListAlertsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Llmlab_V1_ListAlertsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Llmlab_V1_AlertService.Method.ListAlerts.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1010,6 +1985,176 @@ extension Llmlab_V1_AlertService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ListDeliveriesRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ListDeliveriesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_UpdateChannelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateChannel<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_UpdateChannelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_UpdateChannelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.updateChannel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_UpdateChannelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_UpdateChannelResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateChannelSecret" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_RotateChannelSecretRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateChannelSecret<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_RotateChannelSecretRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_RotateChannelSecretResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotateChannelSecret(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_RotateChannelSecretRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_RotateChannelSecretResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetAlertRule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Creates or replaces the alert rule of one project or one API key.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_SetAlertRuleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setAlertRule<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_SetAlertRuleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_SetAlertRuleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setAlertRule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_SetAlertRuleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_SetAlertRuleResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAlertRules" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_ListAlertRulesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAlertRules<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertRulesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertRulesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAlertRules(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ListAlertRulesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ListAlertRulesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAlertRule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deletes a rule: its subject falls back to the default thresholds.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_DeleteAlertRuleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAlertRule<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_DeleteAlertRuleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_DeleteAlertRuleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteAlertRule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_DeleteAlertRuleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_DeleteAlertRuleResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAlerts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The alert history, newest first, with how each alert's deliveries stand.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Llmlab_V1_ListAlertsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAlerts<Result>(
+        request: GRPCCore.ClientRequest<Llmlab_V1_ListAlertsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAlerts(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Llmlab_V1_ListAlertsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Llmlab_V1_ListAlertsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1166,6 +2311,200 @@ extension Llmlab_V1_AlertService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listDeliveries(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpdateChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disables or enables a channel. A disabled channel gets no new deliveries.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func updateChannel<Result>(
+        _ message: Llmlab_V1_UpdateChannelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_UpdateChannelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_UpdateChannelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.updateChannel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateChannelSecret" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replaces a webhook or Slack channel's signing secret; the new one is returned once.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateChannelSecret<Result>(
+        _ message: Llmlab_V1_RotateChannelSecretRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_RotateChannelSecretResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_RotateChannelSecretRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotateChannelSecret(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetAlertRule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Creates or replaces the alert rule of one project or one API key.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setAlertRule<Result>(
+        _ message: Llmlab_V1_SetAlertRuleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_SetAlertRuleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_SetAlertRuleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setAlertRule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAlertRules" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAlertRules<Result>(
+        _ message: Llmlab_V1_ListAlertRulesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertRulesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_ListAlertRulesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAlertRules(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteAlertRule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deletes a rule: its subject falls back to the default thresholds.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func deleteAlertRule<Result>(
+        _ message: Llmlab_V1_DeleteAlertRuleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_DeleteAlertRuleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_DeleteAlertRuleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteAlertRule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAlerts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The alert history, newest first, with how each alert's deliveries stand.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAlerts<Result>(
+        _ message: Llmlab_V1_ListAlertsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Llmlab_V1_ListAlertsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Llmlab_V1_ListAlertsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAlerts(
             request: request,
             options: options,
             onResponse: handleResponse

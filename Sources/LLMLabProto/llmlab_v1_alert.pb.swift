@@ -28,6 +28,9 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
   /// A Slack-compatible incoming webhook: the alert is POSTed as {"text": "…"} (one readable
   /// line), with the same X-LLMLab-* headers and signature as a webhook.
   case slack // = 2
+
+  /// An email to `recipients` through the server's SMTP relay (--smtp-url), text/plain UTF-8.
+  case email // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -39,6 +42,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
     case 0: self = .unspecified
     case 1: self = .webhook
     case 2: self = .slack
+    case 3: self = .email
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -48,6 +52,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
     case .unspecified: return 0
     case .webhook: return 1
     case .slack: return 2
+    case .email: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -57,6 +62,7 @@ public nonisolated enum Llmlab_V1_AlertChannelKind: SwiftProtobuf.Enum, Swift.Ca
     .unspecified,
     .webhook,
     .slack,
+    .email,
   ]
 
 }
@@ -103,6 +109,44 @@ public nonisolated enum Llmlab_V1_AlertDeliveryStatus: SwiftProtobuf.Enum, Swift
 
 }
 
+public nonisolated enum Llmlab_V1_AlertSubjectKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case project // = 1
+  case apiKey // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .project
+    case 2: self = .apiKey
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .project: return 1
+    case .apiKey: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Llmlab_V1_AlertSubjectKind] = [
+    .unspecified,
+    .project,
+    .apiKey,
+  ]
+
+}
+
 public nonisolated struct Llmlab_V1_AlertChannel: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -130,6 +174,9 @@ public nonisolated struct Llmlab_V1_AlertChannel: Sendable {
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   public mutating func clearCreatedAt() {self._createdAt = nil}
 
+  /// EMAIL channels: the addresses (url is then empty).
+  public var recipients: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -146,7 +193,7 @@ public nonisolated struct Llmlab_V1_AlertDelivery: Sendable {
 
   public var channelID: String = String()
 
-  /// "test", "budget_threshold".
+  /// "test", "budget_threshold", "budget_forecast", "cost_spike".
   public var eventKind: String = String()
 
   /// The JSON body POSTed to the channel.
@@ -156,7 +203,7 @@ public nonisolated struct Llmlab_V1_AlertDelivery: Sendable {
 
   public var status: Llmlab_V1_AlertDeliveryStatus = .unspecified
 
-  /// HTTP status of the last attempt; 0 when it got no response.
+  /// HTTP status (webhooks) or SMTP reply code (email) of the last attempt; 0 when it got no response.
   public var lastStatusCode: Int32 = 0
 
   public var lastError: String = String()
@@ -205,11 +252,14 @@ public nonisolated struct Llmlab_V1_CreateChannelRequest: Sendable {
   /// Unique in the tenant.
   public var name: String = String()
 
-  /// WEBHOOK (the default when UNSPECIFIED) or SLACK.
+  /// WEBHOOK (the default when UNSPECIFIED), SLACK or EMAIL.
   public var kind: Llmlab_V1_AlertChannelKind = .unspecified
 
-  /// http:// or https://
+  /// WEBHOOK and SLACK: http:// or https://
   public var url: String = String()
+
+  /// EMAIL: 1 to 20 addresses (local@domain).
+  public var recipients: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -336,21 +386,337 @@ public nonisolated struct Llmlab_V1_ListDeliveriesResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Llmlab_V1_UpdateChannelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// Set to disable (true) or enable (false) the channel.
+  public var disabled: Bool {
+    get {_disabled ?? false}
+    set {_disabled = newValue}
+  }
+  /// Returns true if `disabled` has been explicitly set.
+  public var hasDisabled: Bool {self._disabled != nil}
+  /// Clears the value of `disabled`. Subsequent reads from it will return its default value.
+  public mutating func clearDisabled() {self._disabled = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _disabled: Bool? = nil
+}
+
+public nonisolated struct Llmlab_V1_UpdateChannelResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var channel: Llmlab_V1_AlertChannel {
+    get {_channel ?? Llmlab_V1_AlertChannel()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {self._channel = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _channel: Llmlab_V1_AlertChannel? = nil
+}
+
+public nonisolated struct Llmlab_V1_RotateChannelSecretRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_RotateChannelSecretResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var channel: Llmlab_V1_AlertChannel {
+    get {_channel ?? Llmlab_V1_AlertChannel()}
+    set {_channel = newValue}
+  }
+  /// Returns true if `channel` has been explicitly set.
+  public var hasChannel: Bool {self._channel != nil}
+  /// Clears the value of `channel`. Subsequent reads from it will return its default value.
+  public mutating func clearChannel() {self._channel = nil}
+
+  /// The new "whsec_…" secret: shown once; the old one stops signing immediately.
+  public var secret: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _channel: Llmlab_V1_AlertChannel? = nil
+}
+
+/// What to alert on for one project or one API key.
+public nonisolated struct Llmlab_V1_AlertRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var subjectKind: Llmlab_V1_AlertSubjectKind = .unspecified
+
+  /// The project or API key id.
+  public var subjectID: String = String()
+
+  /// Percentages of the monthly budget, ascending; empty: no threshold alerts.
+  public var thresholds: [Int32] = []
+
+  /// Alert once a month when the projected month-end spend exceeds the budget.
+  public var forecast: Bool = false
+
+  /// Cost spike: the spend of the last 60 minutes (the current UTC hour plus the previous
+  /// hour pro rata) above spike_factor × the mean hourly spend of the previous 7 days, and at
+  /// least spike_min_usd; once per UTC hour. Empty: no spike alerts.
+  public var spikeFactor: String = String()
+
+  public var spikeMinUsd: String = String()
+
+  public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  public var hasCreatedAt: Bool {self._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  public mutating func clearCreatedAt() {self._createdAt = nil}
+
+  public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Llmlab_V1_SetAlertRuleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Exactly one of project_id and api_key_id.
+  public var projectID: String = String()
+
+  public var apiKeyID: String = String()
+
+  /// Percentages (1–1000) of the monthly budget; empty means the defaults 50, 80, 100
+  /// unless no_thresholds is set.
+  public var thresholds: [Int32] = []
+
+  /// Turns threshold alerts off for this subject.
+  public var noThresholds: Bool = false
+
+  public var forecast: Bool = false
+
+  /// Both or neither: a decimal factor > 1 (e.g. "3") and a minimum hourly spend in USD.
+  public var spikeFactor: String = String()
+
+  public var spikeMinUsd: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_SetAlertRuleResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rule: Llmlab_V1_AlertRule {
+    get {_rule ?? Llmlab_V1_AlertRule()}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rule: Llmlab_V1_AlertRule? = nil
+}
+
+public nonisolated struct Llmlab_V1_ListAlertRulesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_ListAlertRulesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rules: [Llmlab_V1_AlertRule] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_DeleteAlertRuleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_DeleteAlertRuleResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One fired alert.
+public nonisolated struct Llmlab_V1_Alert: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// "budget_threshold", "budget_forecast" or "cost_spike".
+  public var kind: String = String()
+
+  public var subjectKind: Llmlab_V1_AlertSubjectKind = .unspecified
+
+  public var subjectID: String = String()
+
+  public var subjectName: String = String()
+
+  public var projectID: String = String()
+
+  /// "YYYY-MM-DD" (the month's first day) for budget alerts, "YYYY-MM-DDTHH:00:00Z" for spikes.
+  public var period: String = String()
+
+  /// Percent of the budget (thresholds), 100 (forecast), 0 (spikes).
+  public var thresholdPct: Int32 = 0
+
+  /// Exact decimal USD: the spend (threshold), the projected month-end spend (forecast) or
+  /// the last 60 minutes' spend (spike).
+  public var observedUsd: String = String()
+
+  /// The budget, or spike_factor × baseline for a spike.
+  public var limitUsd: String = String()
+
+  /// Spikes: the mean hourly spend of the previous 7 days.
+  public var baselineUsd: String = String()
+
+  public var firedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_firedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_firedAt = newValue}
+  }
+  /// Returns true if `firedAt` has been explicitly set.
+  public var hasFiredAt: Bool {self._firedAt != nil}
+  /// Clears the value of `firedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearFiredAt() {self._firedAt = nil}
+
+  public var deliveriesPending: Int32 = 0
+
+  public var deliveriesDelivered: Int32 = 0
+
+  public var deliveriesFailed: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _firedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Llmlab_V1_ListAlertsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Optional: only this project's or key's alerts.
+  public var subjectID: String = String()
+
+  /// At most this many, newest first; default 50, at most 500.
+  public var limit: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Llmlab_V1_ListAlertsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var alerts: [Llmlab_V1_Alert] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "llmlab.v1"
 
 nonisolated extension Llmlab_V1_AlertChannelKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_CHANNEL_KIND_UNSPECIFIED\0\u{1}ALERT_CHANNEL_KIND_WEBHOOK\0\u{1}ALERT_CHANNEL_KIND_SLACK\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_CHANNEL_KIND_UNSPECIFIED\0\u{1}ALERT_CHANNEL_KIND_WEBHOOK\0\u{1}ALERT_CHANNEL_KIND_SLACK\0\u{1}ALERT_CHANNEL_KIND_EMAIL\0")
 }
 
 nonisolated extension Llmlab_V1_AlertDeliveryStatus: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_DELIVERY_STATUS_UNSPECIFIED\0\u{1}ALERT_DELIVERY_STATUS_PENDING\0\u{1}ALERT_DELIVERY_STATUS_DELIVERED\0\u{1}ALERT_DELIVERY_STATUS_FAILED\0")
 }
 
+nonisolated extension Llmlab_V1_AlertSubjectKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_SUBJECT_KIND_UNSPECIFIED\0\u{1}ALERT_SUBJECT_KIND_PROJECT\0\u{1}ALERT_SUBJECT_KIND_API_KEY\0")
+}
+
 nonisolated extension Llmlab_V1_AlertChannel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AlertChannel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}kind\0\u{1}url\0\u{3}secret_last_four\0\u{1}disabled\0\u{3}created_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}kind\0\u{1}url\0\u{3}secret_last_four\0\u{1}disabled\0\u{3}created_at\0\u{1}recipients\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -365,6 +731,7 @@ nonisolated extension Llmlab_V1_AlertChannel: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeSingularStringField(value: &self.secretLastFour) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.disabled) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.recipients) }()
       default: break
       }
     }
@@ -396,6 +763,9 @@ nonisolated extension Llmlab_V1_AlertChannel: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._createdAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.recipients.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.recipients, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -407,6 +777,7 @@ nonisolated extension Llmlab_V1_AlertChannel: SwiftProtobuf.Message, SwiftProtob
     if lhs.secretLastFour != rhs.secretLastFour {return false}
     if lhs.disabled != rhs.disabled {return false}
     if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.recipients != rhs.recipients {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -498,7 +869,7 @@ nonisolated extension Llmlab_V1_AlertDelivery: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Llmlab_V1_CreateChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateChannelRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}kind\0\u{1}url\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}kind\0\u{1}url\0\u{1}recipients\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -509,6 +880,7 @@ nonisolated extension Llmlab_V1_CreateChannelRequest: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.url) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.recipients) }()
       default: break
       }
     }
@@ -524,6 +896,9 @@ nonisolated extension Llmlab_V1_CreateChannelRequest: SwiftProtobuf.Message, Swi
     if !self.url.isEmpty {
       try visitor.visitSingularStringField(value: self.url, fieldNumber: 3)
     }
+    if !self.recipients.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.recipients, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -531,6 +906,7 @@ nonisolated extension Llmlab_V1_CreateChannelRequest: SwiftProtobuf.Message, Swi
     if lhs.name != rhs.name {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.url != rhs.url {return false}
+    if lhs.recipients != rhs.recipients {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -793,6 +1169,583 @@ nonisolated extension Llmlab_V1_ListDeliveriesResponse: SwiftProtobuf.Message, S
 
   public static func ==(lhs: Llmlab_V1_ListDeliveriesResponse, rhs: Llmlab_V1_ListDeliveriesResponse) -> Bool {
     if lhs.deliveries != rhs.deliveries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_UpdateChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateChannelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}disabled\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self._disabled) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._disabled {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_UpdateChannelRequest, rhs: Llmlab_V1_UpdateChannelRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._disabled != rhs._disabled {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_UpdateChannelResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateChannelResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}channel\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._channel) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._channel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_UpdateChannelResponse, rhs: Llmlab_V1_UpdateChannelResponse) -> Bool {
+    if lhs._channel != rhs._channel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_RotateChannelSecretRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateChannelSecretRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_RotateChannelSecretRequest, rhs: Llmlab_V1_RotateChannelSecretRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_RotateChannelSecretResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateChannelSecretResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}channel\0\u{1}secret\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._channel) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._channel {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_RotateChannelSecretResponse, rhs: Llmlab_V1_RotateChannelSecretResponse) -> Bool {
+    if lhs._channel != rhs._channel {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_AlertRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AlertRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}subject_kind\0\u{3}subject_id\0\u{1}thresholds\0\u{1}forecast\0\u{3}spike_factor\0\u{3}spike_min_usd\0\u{3}created_at\0\u{3}updated_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.subjectKind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.subjectID) }()
+      case 4: try { try decoder.decodeRepeatedInt32Field(value: &self.thresholds) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.forecast) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.spikeFactor) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.spikeMinUsd) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.subjectKind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.subjectKind, fieldNumber: 2)
+    }
+    if !self.subjectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subjectID, fieldNumber: 3)
+    }
+    if !self.thresholds.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.thresholds, fieldNumber: 4)
+    }
+    if self.forecast != false {
+      try visitor.visitSingularBoolField(value: self.forecast, fieldNumber: 5)
+    }
+    if !self.spikeFactor.isEmpty {
+      try visitor.visitSingularStringField(value: self.spikeFactor, fieldNumber: 6)
+    }
+    if !self.spikeMinUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.spikeMinUsd, fieldNumber: 7)
+    }
+    try { if let v = self._createdAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._updatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_AlertRule, rhs: Llmlab_V1_AlertRule) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.subjectKind != rhs.subjectKind {return false}
+    if lhs.subjectID != rhs.subjectID {return false}
+    if lhs.thresholds != rhs.thresholds {return false}
+    if lhs.forecast != rhs.forecast {return false}
+    if lhs.spikeFactor != rhs.spikeFactor {return false}
+    if lhs.spikeMinUsd != rhs.spikeMinUsd {return false}
+    if lhs._createdAt != rhs._createdAt {return false}
+    if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_SetAlertRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAlertRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}api_key_id\0\u{1}thresholds\0\u{3}no_thresholds\0\u{1}forecast\0\u{3}spike_factor\0\u{3}spike_min_usd\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.apiKeyID) }()
+      case 3: try { try decoder.decodeRepeatedInt32Field(value: &self.thresholds) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.noThresholds) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.forecast) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.spikeFactor) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.spikeMinUsd) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if !self.apiKeyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.apiKeyID, fieldNumber: 2)
+    }
+    if !self.thresholds.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.thresholds, fieldNumber: 3)
+    }
+    if self.noThresholds != false {
+      try visitor.visitSingularBoolField(value: self.noThresholds, fieldNumber: 4)
+    }
+    if self.forecast != false {
+      try visitor.visitSingularBoolField(value: self.forecast, fieldNumber: 5)
+    }
+    if !self.spikeFactor.isEmpty {
+      try visitor.visitSingularStringField(value: self.spikeFactor, fieldNumber: 6)
+    }
+    if !self.spikeMinUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.spikeMinUsd, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_SetAlertRuleRequest, rhs: Llmlab_V1_SetAlertRuleRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.apiKeyID != rhs.apiKeyID {return false}
+    if lhs.thresholds != rhs.thresholds {return false}
+    if lhs.noThresholds != rhs.noThresholds {return false}
+    if lhs.forecast != rhs.forecast {return false}
+    if lhs.spikeFactor != rhs.spikeFactor {return false}
+    if lhs.spikeMinUsd != rhs.spikeMinUsd {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_SetAlertRuleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetAlertRuleResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rule {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_SetAlertRuleResponse, rhs: Llmlab_V1_SetAlertRuleResponse) -> Bool {
+    if lhs._rule != rhs._rule {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_ListAlertRulesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAlertRulesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_ListAlertRulesRequest, rhs: Llmlab_V1_ListAlertRulesRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_ListAlertRulesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAlertRulesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rules\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rules) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rules.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rules, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_ListAlertRulesResponse, rhs: Llmlab_V1_ListAlertRulesResponse) -> Bool {
+    if lhs.rules != rhs.rules {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_DeleteAlertRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteAlertRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_DeleteAlertRuleRequest, rhs: Llmlab_V1_DeleteAlertRuleRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_DeleteAlertRuleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteAlertRuleResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_DeleteAlertRuleResponse, rhs: Llmlab_V1_DeleteAlertRuleResponse) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_Alert: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Alert"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{3}subject_kind\0\u{3}subject_id\0\u{3}subject_name\0\u{3}project_id\0\u{1}period\0\u{3}threshold_pct\0\u{3}observed_usd\0\u{3}limit_usd\0\u{3}baseline_usd\0\u{3}fired_at\0\u{3}deliveries_pending\0\u{3}deliveries_delivered\0\u{3}deliveries_failed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.subjectKind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.subjectID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.subjectName) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.period) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.thresholdPct) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.observedUsd) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.limitUsd) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.baselineUsd) }()
+      case 12: try { try decoder.decodeSingularMessageField(value: &self._firedAt) }()
+      case 13: try { try decoder.decodeSingularInt32Field(value: &self.deliveriesPending) }()
+      case 14: try { try decoder.decodeSingularInt32Field(value: &self.deliveriesDelivered) }()
+      case 15: try { try decoder.decodeSingularInt32Field(value: &self.deliveriesFailed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 2)
+    }
+    if self.subjectKind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.subjectKind, fieldNumber: 3)
+    }
+    if !self.subjectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subjectID, fieldNumber: 4)
+    }
+    if !self.subjectName.isEmpty {
+      try visitor.visitSingularStringField(value: self.subjectName, fieldNumber: 5)
+    }
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 6)
+    }
+    if !self.period.isEmpty {
+      try visitor.visitSingularStringField(value: self.period, fieldNumber: 7)
+    }
+    if self.thresholdPct != 0 {
+      try visitor.visitSingularInt32Field(value: self.thresholdPct, fieldNumber: 8)
+    }
+    if !self.observedUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.observedUsd, fieldNumber: 9)
+    }
+    if !self.limitUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.limitUsd, fieldNumber: 10)
+    }
+    if !self.baselineUsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.baselineUsd, fieldNumber: 11)
+    }
+    try { if let v = self._firedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    } }()
+    if self.deliveriesPending != 0 {
+      try visitor.visitSingularInt32Field(value: self.deliveriesPending, fieldNumber: 13)
+    }
+    if self.deliveriesDelivered != 0 {
+      try visitor.visitSingularInt32Field(value: self.deliveriesDelivered, fieldNumber: 14)
+    }
+    if self.deliveriesFailed != 0 {
+      try visitor.visitSingularInt32Field(value: self.deliveriesFailed, fieldNumber: 15)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_Alert, rhs: Llmlab_V1_Alert) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.subjectKind != rhs.subjectKind {return false}
+    if lhs.subjectID != rhs.subjectID {return false}
+    if lhs.subjectName != rhs.subjectName {return false}
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.period != rhs.period {return false}
+    if lhs.thresholdPct != rhs.thresholdPct {return false}
+    if lhs.observedUsd != rhs.observedUsd {return false}
+    if lhs.limitUsd != rhs.limitUsd {return false}
+    if lhs.baselineUsd != rhs.baselineUsd {return false}
+    if lhs._firedAt != rhs._firedAt {return false}
+    if lhs.deliveriesPending != rhs.deliveriesPending {return false}
+    if lhs.deliveriesDelivered != rhs.deliveriesDelivered {return false}
+    if lhs.deliveriesFailed != rhs.deliveriesFailed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_ListAlertsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAlertsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subject_id\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subjectID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subjectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subjectID, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_ListAlertsRequest, rhs: Llmlab_V1_ListAlertsRequest) -> Bool {
+    if lhs.subjectID != rhs.subjectID {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Llmlab_V1_ListAlertsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAlertsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}alerts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.alerts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.alerts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.alerts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Llmlab_V1_ListAlertsResponse, rhs: Llmlab_V1_ListAlertsResponse) -> Bool {
+    if lhs.alerts != rhs.alerts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,7 @@ struct LLMLabAdmin: AsyncParsableCommand {
             TraceCommand.self,
             AuditCommand.self,
             AlertCommand.self,
+            BillingCommand.self,
         ]
     )
 

@@ -44,6 +44,8 @@ struct LLMLabServerCommand: AsyncParsableCommand {
               --grpc-address, LLMLAB_GRPC_ADDRESS: listen address (127.0.0.1:7443)
               --http-address, LLMLAB_HTTP_ADDRESS: proxy, /healthz, /metrics (127.0.0.1:8080)
               --http-tls, LLMLAB_HTTP_TLS=1: TLS on the HTTP listener (gRPC's certificate)
+              --billing-allow-custom-endpoints, LLMLAB_BILLING_ALLOW_CUSTOM_ENDPOINTS=1: billing
+                connections may set base_url/token_url (off: the server calls only the providers)
               --openai-base-url, LLMLAB_OPENAI_BASE_URL: OpenAI API root (https://api.openai.com/v1)
               --anthropic-base-url, LLMLAB_ANTHROPIC_BASE_URL: (https://api.anthropic.com/v1)
               --gemini-base-url, LLMLAB_GEMINI_BASE_URL: (https://generativelanguage.googleapis.com/v1beta)
@@ -78,6 +80,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("http-tls"), help: "Serve the HTTP listener over TLS with the gRPC certificate (--tls-cert/--tls-key, else the development CA's). Env: LLMLAB_HTTP_TLS=1.")
     var httpTLS = false
 
+    @Flag(name: .customLong("billing-allow-custom-endpoints"), help: "Let billing connections name their own base_url/token_url (for a billing proxy; off by default so tenant admins cannot make the server call arbitrary addresses). Env: LLMLAB_BILLING_ALLOW_CUSTOM_ENDPOINTS=1.")
+    var billingAllowCustomEndpoints = false
+
     @Option(name: .customLong("openai-base-url"), help: "OpenAI API root the proxy calls. Env: LLMLAB_OPENAI_BASE_URL. Default: https://api.openai.com/v1")
     var openAIBaseURL: String?
 
@@ -108,14 +113,31 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve gRPC without TLS (logged as a warning). Env: LLMLAB_INSECURE=1.")
     var insecure = false
 
+    @Option(name: .customLong("smtp-url"), help: "SMTP relay for email alert channels: smtp://[user:pass@]host[:port] (STARTTLS) or smtps://… (implicit TLS). Env: LLMLAB_SMTP_URL (prefer it for the password).")
+    var smtpURL: String?
+
+    @Option(name: .customLong("smtp-from"), help: "Sender address of alert emails. Env: LLMLAB_SMTP_FROM.")
+    var smtpFrom: String?
+
+    @Option(name: .customLong("smtp-starttls"), help: "required, opportunistic or off. Env: LLMLAB_SMTP_STARTTLS. Default: required")
+    var smtpStartTLS: String?
+
+    @Option(name: .customLong("smtp-ca-file"), help: "PEM CA certificates to trust for the SMTP relay instead of the system roots. Env: LLMLAB_SMTP_CA_FILE.")
+    var smtpCAFile: String?
+
     func run() async throws {
         var flags = common.flags
+        flags.smtpURL = smtpURL
+        flags.smtpFrom = smtpFrom
+        flags.smtpStartTLS = smtpStartTLS
+        flags.smtpCAFile = smtpCAFile
         flags.grpcAddress = grpcAddress
         flags.httpAddress = httpAddress
         flags.openAIBaseURL = openAIBaseURL
         flags.anthropicBaseURL = anthropicBaseURL
         flags.geminiBaseURL = geminiBaseURL
         flags.httpTLS = httpTLS
+        flags.billingAllowCustomEndpoints = billingAllowCustomEndpoints
         flags.upstreamTimeoutSeconds = upstreamTimeout
         flags.maxRequestBytes = maxRequestBytes
         flags.maxTraceBytes = maxTraceBytes

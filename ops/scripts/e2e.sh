@@ -172,6 +172,9 @@ expect "cost query rejects an unknown dimension" 64 "group-by" -- "$admin" cost 
 expect "cost forecast with no usage projects month-to-date" 0 'no_history' -- "$admin" cost forecast
 expect "cost forecast --json" 0 '"projectedMonthEndUsd": ?"0"' -- "$admin" cost forecast --json
 expect "cost top on an empty tenant" 0 "No usage in this range" -- "$admin" cost top --by key --limit 3
+expect "cost query grouped by end user" 0 "No usage in this range" -- "$admin" cost query --group-by user,day --user alice
+expect "cost by user refuses a key grouping, naming the field" 1 "group_by" -- "$admin" cost query --group-by user,key
+expect "cost top --by trace on a tenant without traces" 0 "No usage in this range" -- "$admin" cost top --by trace
 expect "alert channel add prints the signing secret once" 0 "whsec_" -- "$admin" alert channel add ops-hook --url http://127.0.0.1:9/hook
 expect "alert channel list shows the channel" 0 "ops-hook" -- "$admin" alert channel list
 expect "a Slack channel" 0 "kind: +slack" -- "$admin" alert channel add team-slack --kind slack --url http://127.0.0.1:9/slack

@@ -21,6 +21,22 @@ enum SlackMessage {
             var line = "LLMLab budget alert: \(kind) \(subject) reached \(percent) of its monthly budget"
             if let spent = value("spent_usd"), let limit = value("limit_usd") { line += " ($\(spent) of $\(limit))" }
             return line
+        case "budget_forecast":
+            let subject = value("subject_name").map { "'\($0)'" } ?? value("subject_id") ?? "a budget"
+            let kind = value("subject_kind") ?? "budget"
+            var line = "LLMLab budget forecast: \(kind) \(subject) is projected to exceed its monthly budget this month"
+            if let projected = value("projected_usd"), let limit = value("limit_usd") { line += " ($\(projected) projected, budget $\(limit))" }
+            return line
+        case "cost_spike":
+            let subject = value("subject_name").map { "'\($0)'" } ?? value("subject_id") ?? "a subject"
+            let kind = value("subject_kind") ?? "project"
+            var line = "LLMLab cost spike: \(kind) \(subject) spent"
+            if let cost = value("last_hour_cost_usd") { line += " $\(cost)" }
+            line += " in the last 60 minutes"
+            if let baseline = value("baseline_hourly_usd"), let factor = value("spike_factor") {
+                line += ", more than \(factor)× its mean hourly spend of $\(baseline) over the previous 7 days"
+            }
+            return line
         case "test":
             return "LLMLab test alert: this channel receives LLMLab alerts."
         default:

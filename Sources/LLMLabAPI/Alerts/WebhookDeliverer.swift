@@ -9,9 +9,10 @@ import NIOHTTP1
 import PostgresNIO
 public import ServiceLifecycle
 
-/// Sends alert deliveries to webhook channels, in every tenant schema, every
-/// ``Configuration/pollInterval``; before that, turns new budget threshold events into one
-/// `budget_threshold` delivery per enabled channel.
+/// Sends alert deliveries to their channels (webhook and Slack POSTs, email through the
+/// SMTP relay), in every tenant schema, every
+/// ``Configuration/pollInterval``. Which alerts exist and which deliveries they get is the
+/// ``AlertEvaluator``'s job (including the proxy's `budget_events`); this only sends.
 ///
 /// A POST carries the stored JSON payload, `x-llmlab-event`, `x-llmlab-delivery` and
 /// `x-llmlab-signature: sha256=<hex HMAC-SHA256(secret, body)>`. A 2xx answer delivers; any
@@ -32,15 +33,12 @@ public final class WebhookDeliverer: Service, Sendable {
         public var timeout: Duration = .seconds(10)
         /// Deliveries claimed per tenant per pass (sent concurrently).
         public var batchSize: Int = 20
-        /// Budget events turned into deliveries per tenant per pass.
-        public var budgetEventBatch: Int = 100
 
         public init() {}
     }
 
     /// What one pass did.
     public struct Report: Sendable, Hashable {
-        public var enqueued = 0
         public var attempts = 0
         public var delivered = 0
         public var failed = 0
@@ -53,13 +51,31 @@ public final class WebhookDeliverer: Service, Sendable {
     let logger: Logger
     let auditor: Auditor
     let httpClient: HTTPClient
+    /// Email channels' relay; nil when the server has no `--smtp-url` (their deliveries then
+    /// fail with an error that says so).
+    let smtp: SMTPClient?
+    let smtpSetupError: String?
 
-    public init(database: Database, keyVault: KeyVault, configuration: Configuration = .init(), logger: Logger) {
+    public init(database: Database, keyVault: KeyVault, configuration: Configuration = .init(), smtp: SMTPConfiguration? = nil,
+                logger: Logger) {
         self.database = database
         self.keyVault = keyVault
         self.configuration = configuration
         self.logger = logger
         self.auditor = Auditor(logger: logger)
+        if let smtp {
+            do {
+                self.smtp = try SMTPClient(configuration: smtp)
+                self.smtpSetupError = nil
+            } catch {
+                self.smtp = nil
+                self.smtpSetupError = "the SMTP relay's TLS settings are unusable (--smtp-ca-file): \(error)"
+                logger.error("email alert channels cannot send", metadata: ["smtp": "\(smtp)", "error": "\(error)"])
+            }
+        } else {
+            self.smtp = nil
+            self.smtpSetupError = nil
+        }
         var http = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(
             connect: .nanoseconds(Self.nanoseconds(configuration.timeout)), read: .nanoseconds(Self.nanoseconds(configuration.timeout))))
         http.decompression = .disabled
@@ -108,7 +124,6 @@ public final class WebhookDeliverer: Service, Sendable {
         for tenant in tenants {
             if Task.isCancelled { break }
             do {
-                report.enqueued += try await dispatchBudgetEvents(tenant, now: now)
                 let sent = try await deliverDue(tenant, now: now)
                 report.attempts += sent.attempts
                 report.delivered += sent.delivered
@@ -120,36 +135,6 @@ public final class WebhookDeliverer: Service, Sendable {
             }
         }
         return report
-    }
-
-    /// Turns undispatched budget events into one delivery per enabled channel, marking
-    /// them dispatched in the same transaction (so each event is enqueued exactly once).
-    func dispatchBudgetEvents(_ tenant: TenantRecord, now: Date) async throws -> Int {
-        let logger = self.logger
-        let limit = configuration.budgetEventBatch
-        return try await database.withTenantTransaction(tenant.scope) { connection in
-            let alerts = AlertRepository(connection, logger: logger)
-            let events = try await alerts.claimUndispatchedBudgetEvents(limit: limit)
-            guard !events.isEmpty else { return 0 }
-            let channels = try await alerts.enabledChannels()
-            var enqueued = 0
-            for event in events {
-                for channel in channels {
-                    let id = UUID()
-                    let payload = try AlertPayload.json(AlertPayload(
-                        event: "budget_threshold", deliveryID: id, tenantID: tenant.id, occurredAt: event.occurredAt,
-                        data: [
-                            "subject_kind": event.subjectKind, "subject_id": event.subjectID.uuidString.lowercased(),
-                            "project_id": event.projectID.uuidString.lowercased(), "period": event.period,
-                            "threshold_pct": String(event.thresholdPct), "spent_usd": event.spentUSD, "limit_usd": event.limitUSD,
-                        ]))
-                    _ = try await alerts.enqueue(id: id, channelID: channel.id, eventKind: "budget_threshold", payload: payload)
-                    enqueued += 1
-                }
-                try await alerts.markDispatched(event, at: now)
-            }
-            return enqueued
-        }
     }
 
     /// Claims the tenant's due deliveries, sends them concurrently, records each attempt.
@@ -197,13 +182,24 @@ public final class WebhookDeliverer: Service, Sendable {
         let delivery = item.delivery
         var statusCode: Int?
         var errorText = ""
-        do {
-            let secret = try dataKey.open([UInt8](item.sealedSecret),
-                                          associatedData: AlertSecret.associatedData(tenantID: tenant.id, channelID: delivery.channelID))
-            statusCode = try await post(item, secret: secret)
-            if let code = statusCode, !(200..<300).contains(code) { errorText = "HTTP \(code)" }
-        } catch {
-            errorText = Self.describe(error)
+        if item.kind == "email" {
+            do {
+                try await sendEmail(item)
+            } catch let error as SMTPError {
+                statusCode = error.replyCode
+                errorText = error.description
+            } catch {
+                errorText = Self.describe(error)
+            }
+        } else {
+            do {
+                let secret = try dataKey.open([UInt8](item.sealedSecret),
+                                              associatedData: AlertSecret.associatedData(tenantID: tenant.id, channelID: delivery.channelID))
+                statusCode = try await post(item, secret: secret)
+                if let code = statusCode, !(200..<300).contains(code) { errorText = "HTTP \(code)" }
+            } catch {
+                errorText = Self.describe(error)
+            }
         }
         let finishedAt = Date()
         let (statusCodeValue, errorTextValue) = (statusCode, errorText)
@@ -241,6 +237,19 @@ public final class WebhookDeliverer: Service, Sendable {
                 "tenant": "\(tenant.scope)", "delivery": "\(delivery.id)", "error": "\(errorText)"])
         }
         return status
+    }
+
+    /// Hands the alert to the SMTP relay as one text/plain message to the channel's
+    /// recipients; 4xx/5xx replies and connection errors throw (and are retried).
+    func sendEmail(_ item: DueAlertDelivery) async throws {
+        guard let smtp else {
+            throw SMTPError(.connect, smtpSetupError
+                ?? "email channels need the server's SMTP relay: start llmlab-server with --smtp-url and --smtp-from")
+        }
+        let message = AlertEmail.message(payload: item.delivery.payload, event: item.delivery.eventKind,
+                                         deliveryID: item.delivery.id, from: smtp.configuration.from, to: item.recipients,
+                                         date: Date())
+        try await smtp.send(message, to: item.recipients)
     }
 
     /// POSTs the payload; returns the HTTP status code.

@@ -8,9 +8,10 @@ import SwiftProtobuf
 import Logging
 import PostgresNIO
 
-/// `llmlab.v1.AlertService`: webhook channels and their delivery log. The signing secret
-/// is generated here, returned once by CreateChannel and stored sealed with the tenant's
-/// data key (bound to tenant and channel id, like provider keys).
+/// `llmlab.v1.AlertService`: channels (webhook, Slack, email) and their delivery log; the
+/// rules and the alert history are in `AlertAPI+Rules.swift`. The signing secret is
+/// generated here, returned once by CreateChannel (and RotateChannelSecret) and stored
+/// sealed with the tenant's data key (bound to tenant and channel id, like provider keys).
 struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
     let plane: ControlPlane
 
@@ -23,9 +24,24 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
         switch request.kind {
         case .unspecified, .webhook: kind = "webhook"
         case .slack: kind = "slack"
-        default: throw APIError(.invalidArgument, "kind: send ALERT_CHANNEL_KIND_WEBHOOK or ALERT_CHANNEL_KIND_SLACK")
+        case .email: kind = "email"
+        default: throw APIError(.invalidArgument, "kind: send ALERT_CHANNEL_KIND_WEBHOOK, ALERT_CHANNEL_KIND_SLACK or ALERT_CHANNEL_KIND_EMAIL")
         }
-        let url = try AlertValidation.webhookURL(request.url, field: "url")
+        let url: String
+        let recipients: [String]
+        if kind == "email" {
+            guard request.url.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw APIError(.invalidArgument, "url: leave it empty for an EMAIL channel; send the addresses in recipients")
+            }
+            url = ""
+            recipients = try AlertValidation.recipients(request.recipients, field: "recipients")
+        } else {
+            guard request.recipients.isEmpty else {
+                throw APIError(.invalidArgument, "recipients: only EMAIL channels have recipients; a \(kind) channel takes a url")
+            }
+            url = try AlertValidation.webhookURL(request.url, field: "url")
+            recipients = []
+        }
         let secret = AlertSecret.generate()
         let dataKey = try plane.keyVault.unwrap([UInt8](tenant.wrappedDataKey), tenantID: tenant.id.uuidString.lowercased())
         let id = UUID()
@@ -36,9 +52,11 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
         do {
             channel = try await plane.database.withTenantTransaction(tenant.scope) { connection in
                 let stored = try await AlertRepository(connection, logger: logger).insertChannel(AlertChannelRecord(
-                    id: id, name: name, kind: kind, url: url, sealedSecret: Data(sealed), lastFour: String(secret.suffix(4))))
+                    id: id, name: name, kind: kind, url: url, sealedSecret: Data(sealed), lastFour: String(secret.suffix(4)),
+                    recipients: recipients))
                 try await auditor.record(on: connection, log: .tenant(tenant.scope), target: "alert_channel:\(id.uuidString.lowercased())",
-                                         detail: ["name": name, "kind": kind, "url": url, "event": "created"])
+                                         detail: ["name": name, "kind": kind, "url": url, "recipients": recipients.joined(separator: ","),
+                                                  "event": "created"])
                 return stored
             }
         } catch where isUniqueViolation(error) {
@@ -46,7 +64,8 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
         }
         return .with {
             $0.channel = AlertMapping.channel(channel)
-            $0.secret = secret
+            // An email channel signs nothing: its (unused) secret is never shown.
+            if kind != "email" { $0.secret = secret }
         }
     }
 
@@ -124,6 +143,26 @@ struct AlertAPI: Llmlab_V1_AlertService.SimpleServiceProtocol {
 
 /// Checks for alert channel input.
 enum AlertValidation {
+    /// 1 to 20 distinct email addresses, each checked like a login email (lowercased).
+    static func recipients(_ values: [String], field: String) throws -> [String] {
+        let addresses = values.flatMap { $0.split(separator: ",").map(String.init) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !addresses.isEmpty else {
+            throw APIError(.invalidArgument, "\(field): an EMAIL channel needs at least one address, e.g. \"ops@example.com\"")
+        }
+        guard addresses.count <= 20 else { throw APIError(.invalidArgument, "\(field): at most 20 addresses") }
+        var result: [String] = []
+        for address in addresses {
+            let valid = try Validate.email(address, field: field)
+            // No characters that could break out of an SMTP command or a header line.
+            guard !valid.contains(where: { "<>\"()[]\\:".contains($0) }), valid.allSatisfy({ $0.isASCII }) else {
+                throw APIError(.invalidArgument, "\(field): \"\(address)\" is not a plain address (local@domain, ASCII, no <>()[]:\\\")")
+            }
+            if !result.contains(valid) { result.append(valid) }
+        }
+        return result
+    }
+
     /// An absolute http(s) URL with a host, at most 2048 characters.
     static func webhookURL(_ value: String, field: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
@@ -150,9 +189,11 @@ enum AlertMapping {
         .with {
             $0.id = record.id.uuidString.lowercased()
             $0.name = record.name
-            $0.kind = record.kind == "slack" ? .slack : .webhook
+            $0.kind = record.kind == "slack" ? .slack : record.kind == "email" ? .email : .webhook
             $0.url = record.url
-            $0.secretLastFour = record.lastFour
+            $0.recipients = record.recipients
+            // Email channels sign nothing: no secret to show.
+            $0.secretLastFour = record.kind == "email" ? "" : record.lastFour
             $0.disabled = record.disabled
             $0.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         }

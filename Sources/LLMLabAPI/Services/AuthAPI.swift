@@ -14,7 +14,37 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
 
     init(_ plane: ControlPlane) { self.plane = plane }
 
+    /// Login with its metadata: the dashboard, calling in process for a browser, names the
+    /// browser's address (``clientAddressKey``) so throttling counts failures per browser
+    /// rather than per server (otherwise one attacker would lock every dashboard user out).
+    func login(request: ServerRequest<Llmlab_V1_LoginRequest>, context: ServerContext) async throws
+        -> ServerResponse<Llmlab_V1_LoginResponse>
+    {
+        let address = Self.forwardedClientAddress(request.metadata, peer: context.remotePeer)
+        return ServerResponse(message: try await login(request: request.message, context: context, clientAddress: address), metadata: [:])
+    }
+
     func login(request: Llmlab_V1_LoginRequest, context: ServerContext) async throws -> Llmlab_V1_LoginResponse {
+        try await login(request: request, context: context, clientAddress: nil)
+    }
+
+    /// Metadata naming the end client's address; honoured only from the in-process transport.
+    static let clientAddressKey = "x-llmlab-client-address"
+
+    /// The address in ``clientAddressKey`` when the call came over the in-process transport
+    /// (its peer is `in-process` or `in-process:<pid>`: only code inside this server can
+    /// make such calls); `nil` for any network peer, which could claim any address.
+    static func forwardedClientAddress(_ metadata: Metadata, peer: String) -> String? {
+        guard peer == "in-process" || peer.hasPrefix("in-process:") else { return nil }
+        guard let value = metadata[stringValues: clientAddressKey].first(where: { _ in true }) else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 64,
+              trimmed.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".:[]%".unicodeScalars.contains($0)) })
+        else { return nil }
+        return trimmed
+    }
+
+    func login(request: Llmlab_V1_LoginRequest, context: ServerContext, clientAddress: String?) async throws -> Llmlab_V1_LoginResponse {
         let slug = try Validate.slug(request.tenant, field: "tenant")
         let email = try Validate.email(request.email)
         guard !request.password.isEmpty else { throw ValidationError(field: "password", reason: "is required") }
@@ -23,7 +53,7 @@ struct AuthAPI: Llmlab_V1_AuthService.SimpleServiceProtocol {
         }
         let call = try CallContext.require()
         let account = "\(slug)/\(email)"
-        let peer = Self.peerAddress(call.peer)
+        let peer = clientAddress.map { "client:\($0)" } ?? Self.peerAddress(call.peer)
         if let wait = await plane.throttle.waitRequired(account: account, peer: peer) {
             let seconds = Int(wait.components.seconds) + 1
             throw APIError(.resourceExhausted, "too many failed sign-ins; wait \(seconds) s before trying again")

@@ -1,4 +1,5 @@
 import Foundation
+public import LLMLabAPI
 public import Logging
 
 /// Everything `llmlab-server` needs to start, resolved from flags over environment over
@@ -48,6 +49,12 @@ public struct ServerConfiguration: Sendable {
     /// The unprivileged user that runs the embedded cluster when the server runs as root.
     public var embeddedPostgresUser: String = "postgres"
     public var logLevel: Logger.Level = .info
+    /// The relay email alert channels send through; nil when not configured.
+    public var smtp: SMTPConfiguration?
+    /// Whether billing connections may name their own endpoints (`settings.base_url`,
+    /// `token_url`). Off by default: a tenant admin could otherwise make the server call any
+    /// address (server-side request forgery); on for billing proxies and tests.
+    public var allowCustomBillingEndpoints: Bool = false
 
     public init(home: String) {
         self.home = home
@@ -71,6 +78,7 @@ public struct ServerFlags: Sendable {
     public var anthropicBaseURL: String?
     public var geminiBaseURL: String?
     public var httpTLS: Bool = false
+    public var billingAllowCustomEndpoints: Bool = false
     public var upstreamTimeoutSeconds: String?
     public var maxRequestBytes: String?
     public var maxTraceBytes: String?
@@ -81,6 +89,10 @@ public struct ServerFlags: Sendable {
     public var masterKeyFile: String?
     public var insecure: Bool = false
     public var logLevel: String?
+    public var smtpURL: String?
+    public var smtpFrom: String?
+    public var smtpStartTLS: String?
+    public var smtpCAFile: String?
 
     public init() {}
 }
@@ -93,6 +105,7 @@ struct ServerConfigFile: Decodable {
     var anthropic_base_url: String?
     var gemini_base_url: String?
     var http_tls: Bool?
+    var billing_allow_custom_endpoints: Bool?
     var upstream_timeout_seconds: Int?
     var max_request_bytes: Int?
     var max_trace_bytes: Int?
@@ -104,6 +117,10 @@ struct ServerConfigFile: Decodable {
     var insecure: Bool?
     var log_level: String?
     var embedded_postgres_user: String?
+    var smtp_url: String?
+    var smtp_from: String?
+    var smtp_starttls: String?
+    var smtp_ca_file: String?
 }
 
 extension ServerConfiguration {
@@ -132,6 +149,8 @@ extension ServerConfiguration {
             configuration.http.geminiBaseURL = url
         }
         configuration.http.tls = flags.httpTLS || environment["LLMLAB_HTTP_TLS"] == "1" || (file?.http_tls ?? false)
+        configuration.allowCustomBillingEndpoints = flags.billingAllowCustomEndpoints
+            || environment["LLMLAB_BILLING_ALLOW_CUSTOM_ENDPOINTS"] == "1" || (file?.billing_allow_custom_endpoints ?? false)
         if let seconds = try positiveInteger(flags.upstreamTimeoutSeconds ?? environment["LLMLAB_UPSTREAM_TIMEOUT"],
                                              file: file?.upstream_timeout_seconds, field: "upstream timeout (seconds)") {
             configuration.http.upstreamTimeoutSeconds = seconds
@@ -156,6 +175,16 @@ extension ServerConfiguration {
                 throw ServerError("log level \"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
             }
             configuration.logLevel = parsed
+        }
+        if let url = nonEmpty(flags.smtpURL ?? environment["LLMLAB_SMTP_URL"] ?? file?.smtp_url) {
+            do {
+                configuration.smtp = try SMTPConfiguration.parse(
+                    url: url, from: nonEmpty(flags.smtpFrom ?? environment["LLMLAB_SMTP_FROM"] ?? file?.smtp_from),
+                    startTLS: nonEmpty(flags.smtpStartTLS ?? environment["LLMLAB_SMTP_STARTTLS"] ?? file?.smtp_starttls),
+                    caFile: nonEmpty(flags.smtpCAFile ?? environment["LLMLAB_SMTP_CA_FILE"] ?? file?.smtp_ca_file))
+            } catch let error as SMTPConfiguration.Error {
+                throw ServerError(error.message)
+            }
         }
         if (configuration.grpc.certificateFile == nil) != (configuration.grpc.privateKeyFile == nil) {
             throw ServerError("--tls-cert and --tls-key go together: give both (production certificate) or neither (development CA under \(home)/tls)")

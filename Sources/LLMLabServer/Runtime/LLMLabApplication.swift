@@ -29,8 +29,12 @@ public enum LLMLabApplication {
                                           overrides: PriceOverrideCache(database: database, logger: logger), logger: logger,
                                           maxBodyBytes: configuration.http.maxTraceBytes)
             let proxySpans = ProxySpanForwarder(sink: spanWriter, logger: logger)
+            var planeConfiguration = ControlPlane.Configuration.defaults
+            planeConfiguration.allowCustomBillingEndpoints = configuration.allowCustomBillingEndpoints
+            var billingSchedule = BillingSyncScheduler.Configuration.defaults
+            billingSchedule.allowCustomEndpoints = configuration.allowCustomBillingEndpoints
             let plane = ControlPlane(database: database, passwordHasher: PasswordHasher(), keyVault: KeyVault(masterKey: masterKey), logger: logger,
-                                     traceIngest: traceIngest)
+                                     configuration: planeConfiguration, traceIngest: traceIngest)
             let (security, scheme) = try GRPCListener.security(for: configuration.grpc, tlsDirectory: configuration.tlsDirectory, logger: logger)
             let server = GRPCListener.makeServer(
                 host: configuration.grpc.host, port: configuration.grpc.port, security: security,
@@ -44,9 +48,12 @@ public enum LLMLabApplication {
                 let (chain, key) = try GRPCListener.certificateFiles(for: configuration.grpc, tlsDirectory: configuration.tlsDirectory, logger: logger)
                 gatewayConfiguration.tls = TLSFiles(certificateChain: chain, privateKey: key)
             }
+            // The dashboard at /ui: a client of the control plane over the in-process transport.
+            let dashboard = DashboardComposition(plane: plane, secureCookies: configuration.http.tls, logger: logger)
             let gateway = Gateway(database: database, keyVault: KeyVault(masterKey: masterKey),
                                   configuration: gatewayConfiguration, logger: logger,
-                                  traceReceiver: TraceReceiverAdapter(ingest: traceIngest), callObserver: proxySpans)
+                                  traceReceiver: TraceReceiverAdapter(ingest: traceIngest), callObserver: proxySpans,
+                                  additionalRoutes: [dashboard.routes])
             gateway.metrics.attachSamples { [spanWriter, traceIngest] in
                 [
                     MetricSample(name: "llmlab_trace_spans_stored_total", help: "Spans stored through OTLP ingest (gRPC and HTTP) since start.",
@@ -69,12 +76,19 @@ public enum LLMLabApplication {
                     .init(service: proxySpans),
                     .init(service: controlPlane, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
+                    // Before the application: the dashboard's pages use it until the listener stops.
+                    .init(service: dashboard.service),
                     .init(service: application, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     // Background jobs: each starts once the schema is up to date.
                     .init(service: AfterSchemaReady(SessionJanitor(database: database, logger: logger), database: database)),
                     .init(service: AfterSchemaReady(RetentionJob(database: database, logger: logger), database: database)),
-                    .init(service: AfterSchemaReady(WebhookDeliverer(database: database, keyVault: KeyVault(masterKey: masterKey), logger: logger),
+                    .init(service: AfterSchemaReady(WebhookDeliverer(database: database, keyVault: KeyVault(masterKey: masterKey),
+                                                                     smtp: configuration.smtp, logger: logger),
+                                                    database: database)),
+                    .init(service: AfterSchemaReady(AlertEvaluator(database: database, logger: logger), database: database)),
+                    .init(service: AfterSchemaReady(BillingSyncScheduler(database: database, keyVault: KeyVault(masterKey: masterKey),
+                                                                         configuration: billingSchedule, logger: logger),
                                                     database: database)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -12,9 +12,11 @@ public struct AlertChannelRecord: Sendable, Hashable {
     public var lastFour: String
     public var disabled: Bool
     public var createdAt: Date
+    /// Email channels: the validated addresses (url is then ""); empty for the others.
+    public var recipients: [String]
 
     public init(id: UUID, name: String, kind: String = "webhook", url: String, sealedSecret: Data, lastFour: String,
-                disabled: Bool = false, createdAt: Date = Date()) {
+                disabled: Bool = false, createdAt: Date = Date(), recipients: [String] = []) {
         self.id = id
         self.name = name
         self.kind = kind
@@ -23,6 +25,7 @@ public struct AlertChannelRecord: Sendable, Hashable {
         self.lastFour = lastFour
         self.disabled = disabled
         self.createdAt = createdAt
+        self.recipients = recipients
     }
 }
 
@@ -51,8 +54,10 @@ public struct DueAlertDelivery: Sendable, Hashable {
     public var delivery: AlertDeliveryRecord
     public var url: String
     public var sealedSecret: Data
-    /// The channel's kind: `webhook` or `slack`.
+    /// The channel's kind: `webhook`, `slack` or `email`.
     public var kind: String = "webhook"
+    /// Email channels: where the message goes.
+    public var recipients: [String] = []
 }
 
 /// `alert_channels`, `alert_deliveries` and the dispatch mark on `budget_events` in a
@@ -68,13 +73,13 @@ public struct AlertRepository: Sendable {
 
     // MARK: Channels
 
-    static let channelColumns = "id, name, kind, url, sealed_secret, last_four, disabled, created_at"
+    static let channelColumns = "id, name, kind, url, sealed_secret, last_four, disabled, created_at, recipients"
 
     public func insertChannel(_ channel: AlertChannelRecord) async throws -> AlertChannelRecord {
         let rows = try await connection.query("""
-            INSERT INTO alert_channels (id, name, kind, url, sealed_secret, last_four, disabled)
+            INSERT INTO alert_channels (id, name, kind, url, sealed_secret, last_four, disabled, recipients)
             VALUES (\(channel.id), \(channel.name), \(channel.kind), \(channel.url), \(channel.sealedSecret),
-                    \(channel.lastFour), \(channel.disabled))
+                    \(channel.lastFour), \(channel.disabled), \(channel.recipients))
             RETURNING \(unescaped: Self.channelColumns)
             """, logger: logger)
         guard let inserted = try await Self.decodeChannels(rows).first else {
@@ -101,6 +106,24 @@ public struct AlertRepository: Sendable {
         return try await Self.decodeChannels(rows).first
     }
 
+    /// Disables or enables a channel; nil when there is no such channel. A disabled channel
+    /// gets no new deliveries (those already queued are still attempted).
+    public func setDisabled(id: UUID, _ disabled: Bool) async throws -> AlertChannelRecord? {
+        let rows = try await connection.query(
+            "UPDATE alert_channels SET disabled = \(disabled) WHERE id = \(id) RETURNING \(unescaped: Self.channelColumns)",
+            logger: logger)
+        return try await Self.decodeChannels(rows).first
+    }
+
+    /// Replaces the sealed signing secret; nil when there is no such channel.
+    public func replaceSecret(id: UUID, sealedSecret: Data, lastFour: String) async throws -> AlertChannelRecord? {
+        let rows = try await connection.query("""
+            UPDATE alert_channels SET sealed_secret = \(sealedSecret), last_four = \(lastFour) WHERE id = \(id)
+            RETURNING \(unescaped: Self.channelColumns)
+            """, logger: logger)
+        return try await Self.decodeChannels(rows).first
+    }
+
     /// Deletes the channel and its delivery log; false when there was no such channel.
     @discardableResult
     public func deleteChannel(id: UUID) async throws -> Bool {
@@ -112,11 +135,11 @@ public struct AlertRepository: Sendable {
 
     static func decodeChannels(_ rows: PostgresRowSequence) async throws -> [AlertChannelRecord] {
         var result: [AlertChannelRecord] = []
-        for try await (id, name, kind, url, sealed, lastFour, disabled, created) in rows.decode(
-            (UUID, String, String, String, Data, String, Bool, Date).self)
+        for try await (id, name, kind, url, sealed, lastFour, disabled, created, recipients) in rows.decode(
+            (UUID, String, String, String, Data, String, Bool, Date, [String]).self)
         {
             result.append(AlertChannelRecord(id: id, name: name, kind: kind, url: url, sealedSecret: sealed, lastFour: lastFour,
-                                             disabled: disabled, createdAt: created))
+                                             disabled: disabled, createdAt: created, recipients: recipients))
         }
         return result
     }
@@ -128,12 +151,14 @@ public struct AlertRepository: Sendable {
         d.next_attempt_at, d.created_at, d.delivered_at
         """
 
-    /// Enqueues a delivery of `payload` (a JSON object) to a channel, due now.
-    public func enqueue(id: UUID = UUID(), channelID: UUID, eventKind: String, payload: String) async throws -> AlertDeliveryRecord {
+    /// Enqueues a delivery of `payload` (a JSON object) to a channel, due now; `alertEventID`
+    /// links it to the alert it announces (nil for test deliveries).
+    public func enqueue(id: UUID = UUID(), channelID: UUID, eventKind: String, payload: String,
+                        alertEventID: UUID? = nil) async throws -> AlertDeliveryRecord {
         let rows = try await connection.query("""
             WITH d AS (
-                INSERT INTO alert_deliveries (id, channel_id, event_kind, payload)
-                VALUES (\(id), \(channelID), \(eventKind), \(payload)::jsonb)
+                INSERT INTO alert_deliveries (id, channel_id, event_kind, payload, alert_event_id)
+                VALUES (\(id), \(channelID), \(eventKind), \(payload)::jsonb, \(alertEventID))
                 RETURNING *)
             SELECT \(unescaped: Self.deliveryColumns) FROM d
             """, logger: logger)
@@ -173,16 +198,17 @@ public struct AlertRepository: Sendable {
                 UPDATE alert_deliveries a SET next_attempt_at = \(leaseUntil)
                 FROM due WHERE a.id = due.id
                 RETURNING a.*)
-            SELECT \(unescaped: Self.deliveryColumns), c.url, c.sealed_secret, c.kind
+            SELECT \(unescaped: Self.deliveryColumns), c.url, c.sealed_secret, c.kind, c.recipients
             FROM d JOIN alert_channels c ON c.id = d.channel_id
             """, logger: logger)
         var result: [DueAlertDelivery] = []
         for try await row in rows {
             let columns = try row.decode(
-                (UUID, UUID, String, String, Int32, String, Int32?, String, Date, Date, Date?, String, Data, String).self)
+                (UUID, UUID, String, String, Int32, String, Int32?, String, Date, Date, Date?, String, Data, String, [String]).self)
             result.append(DueAlertDelivery(delivery: Self.delivery(
                 (columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7, columns.8,
-                 columns.9, columns.10)), url: columns.11, sealedSecret: columns.12, kind: columns.13))
+                 columns.9, columns.10)), url: columns.11, sealedSecret: columns.12, kind: columns.13,
+                recipients: columns.14))
         }
         return result
     }

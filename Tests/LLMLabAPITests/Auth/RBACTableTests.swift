@@ -25,6 +25,7 @@ struct RBACTableTests {
         + Llmlab_V1_TraceQueryService.Method.descriptors
         + Llmlab_V1_AuditService.Method.descriptors
         + Llmlab_V1_AlertService.Method.descriptors
+        + Llmlab_V1_BillingService.Method.descriptors
         + Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.descriptors
 
     @Test("every generated method has exactly one permission")

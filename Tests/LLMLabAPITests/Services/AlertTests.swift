@@ -209,7 +209,7 @@ struct AlertTests {
         }
     }
 
-    @Test("budget threshold events become one delivery per enabled channel, once")
+    @Test("the proxy's budget threshold events become one delivery per enabled channel, once")
     func budgetEvents() async throws {
         try await TestControlPlane.with { cp in
             let t = try await cp.makeTenant("alerts-budget")
@@ -224,6 +224,8 @@ struct AlertTests {
                         subjectKind: "project", subjectID: projectID, projectID: projectID, period: Date(),
                         thresholdPct: 80, spentUSD: "80.5", limitUSD: "100")
                 }
+                // The evaluator turns the proxy's budget event into an alert; the deliverer sends it.
+                #expect(await AlertFixtures.evaluator(cp).runOnce().enqueued == 2)
                 let deliverer = Self.deliverer(cp)
                 for _ in 0..<50 where receiver.received.count < 2 {
                     await deliverer.runOnce()

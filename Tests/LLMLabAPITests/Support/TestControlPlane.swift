@@ -32,7 +32,7 @@ struct TestControlPlane: Sendable {
 
     /// Runs `body` against a fresh control plane and tears everything down afterwards.
     static func with<R: Sendable>(
-        _ label: String = #function, configuration: ControlPlane.Configuration = .defaults,
+        _ label: String = #function, configuration: ControlPlane.Configuration = .testing,
         _ body: @Sendable (TestControlPlane) async throws -> R
     ) async throws -> R {
         let logger = Self.logger
@@ -183,5 +183,15 @@ struct DirectSpanSink: SpanSink {
         try await database.withTenantTransaction(TenantScope(tenantID: tenant.tenantID)) { connection in
             _ = try await SpanRepository(connection, logger: logger).insert(spans)
         }
+    }
+}
+
+extension ControlPlane.Configuration {
+    /// The defaults, plus custom billing endpoints (the billing tests point connections at
+    /// fake provider servers on loopback).
+    static var testing: Self {
+        var configuration = Self.defaults
+        configuration.allowCustomBillingEndpoints = true
+        return configuration
     }
 }

@@ -81,7 +81,7 @@ struct MigratorTests {
             #expect(try await Infra.roleExists(scope, in: test.database))
             let versions = try await test.database.withControlTransaction { connection in
                 try await Infra.strings(
-                    PostgresQuery(unsafeSQL: "SELECT version::text FROM \"\(scope.schemaName)\".schema_migrations ORDER BY version"),
+                    PostgresQuery(unsafeSQL: "SELECT version::text FROM \"\(scope.schemaName)\".schema_migrations ORDER BY version::int"),
                     on: connection
                 )
             }

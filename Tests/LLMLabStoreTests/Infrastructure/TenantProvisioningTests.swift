@@ -19,7 +19,7 @@ struct TenantProvisioningTests {
                     on: connection
                 )
                 let versions = try await Infra.strings(
-                    PostgresQuery(unsafeSQL: "SELECT version::text FROM \"\(scope.schemaName)\".schema_migrations ORDER BY version"),
+                    PostgresQuery(unsafeSQL: "SELECT version::text FROM \"\(scope.schemaName)\".schema_migrations ORDER BY version::int"),
                     on: connection
                 )
                 let owner = try await Infra.strings(
