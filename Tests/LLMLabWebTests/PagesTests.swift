@@ -79,6 +79,7 @@ struct PagesTests {
             events.append(TestDashboard.event(tenant, "c1", project: batch.id, at: at, model: "claude-sonnet-4-5", provider: "anthropic",
                                               cost: "2.5", latency: 1_500))
             events.append(TestDashboard.event(tenant, "x1", project: batch.id, at: at, model: "<script>alert(1)</script>", cost: "0.1"))
+            events[3].endUser = "carol <admin>"
             try await dash.seedUsage(events, tenant: tenant)
             try await dash.seedUsage([TestDashboard.event(other, "o1", project: otherProject.id, at: at, cost: "99")], tenant: other)
             try await WebTraceSeed.insert(WebTraceSeed.spans(project: UUID(uuidString: support.id)!), tenant: tenant, into: dash)
@@ -114,6 +115,12 @@ struct PagesTests {
                 #expect(cost.contains("id=\"cost-chart\"") && cost.contains("<rect class=\"s0\""))
                 #expect(cost.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !cost.contains("<script>alert(1)"))
                 #expect(cost.contains("data-testid=\"top-models\"") && cost.contains("claude-sonnet-4-5"))
+                // Top users (escaped) and the costliest traces, linking to their waterfalls.
+                #expect(cost.contains("data-testid=\"top-users\"") && cost.contains("carol &lt;admin&gt;") && !cost.contains("carol <admin>"))
+                #expect(cost.contains("data-testid=\"top-traces\"") && cost.contains("href=\"/ui/traces/\(WebTraceSeed.failing)\""))
+                let byUser = try await browser.get("/ui/cost?range=7d&by=user")
+                #expect(byUser.status == .ok && byUser.contains("carol &lt;admin&gt;") && byUser.contains("(no user)"))
+                #expect(byUser.contains("data-usd=\"2.5\""))
                 let byProject = try await browser.get("/ui/cost?range=30d&by=project")
                 #expect(byProject.contains("Support bot") && byProject.contains("data-usd=\"0.0375\""))
                 #expect(byProject.contains("data-usd=\"2.6\""))

@@ -3,9 +3,9 @@ import GRPCCore
 import LLMLabProto
 import SwiftProtobuf
 
-/// `/ui/cost`: spend over time split by provider, model, project or API key (a stacked
-/// bar chart and the exact table), and the top models, routes and keys. Four rollup RPCs and
-/// two small name lists (projects, keys), all concurrent.
+/// `/ui/cost`: spend over time split by provider, model, project, API key or end user (a
+/// stacked bar chart and the exact table), and the top models, routes, keys, users and the
+/// costliest traces. Six rollup RPCs and two small name lists (projects, keys), all concurrent.
 extension DashboardController {
     func cost(_ session: DashboardSession, query: FormData) async throws -> HTML {
         let options = CostOptions(query)
@@ -25,6 +25,10 @@ extension DashboardController {
                                                  metadata: metadata, options: rpc.options)
         async let topKeys = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .apiKey; $0.limit = 5 },
                                                metadata: metadata, options: rpc.options)
+        async let topUsers = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .user; $0.limit = 5 },
+                                                metadata: metadata, options: rpc.options)
+        async let topTraces = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .trace; $0.limit = 5 },
+                                                 metadata: metadata, options: rpc.options)
         async let projects = rpc.projects.listProjects(.with { $0.includeArchived = true; $0.pageSize = 500 },
                                                        metadata: metadata, options: rpc.options)
         // Names for the key ids the rollup groups by (a small control table).
@@ -40,6 +44,8 @@ extension DashboardController {
         var view = CostView(options: options, series: seriesResponse, topModels: try await topModels.entries,
                             topRoutes: try await topRoutes.entries, topKeys: try await topKeys.entries,
                             projects: try await projects.projects, keys: try await keys.apiKeys)
+        view.topUsers = try await topUsers.entries
+        view.topTraces = try await topTraces.entries
         view.notice = notice
         return Layout.page(title: "Cost", section: .cost, session: session, content: view.render())
     }
@@ -48,7 +54,7 @@ extension DashboardController {
 /// The cost page's query string, validated to what the rollup answers cheaply.
 struct CostOptions {
     enum Dimension: String, CaseIterable {
-        case provider, model, project, key
+        case provider, model, project, key, user
 
         var analytics: Llmlab_V1_AnalyticsDimension {
             switch self {
@@ -56,6 +62,7 @@ struct CostOptions {
             case .model: .model
             case .project: .project
             case .key: .apiKey
+            case .user: .user
             }
         }
 
@@ -109,6 +116,9 @@ struct CostView {
     var topModels: [Llmlab_V1_CostGroup]
     var topRoutes: [Llmlab_V1_CostGroup]
     var topKeys: [Llmlab_V1_CostGroup]
+    /// End users (the proxy's `x-llmlab-user` / the body's `user`) and the costliest traces.
+    var topUsers: [Llmlab_V1_CostGroup] = []
+    var topTraces: [Llmlab_V1_CostGroup] = []
     var projects: [Llmlab_V1_Project]
     var notice: Notice?
     /// Names by id, built once: a range can have thousands of groups to label.
@@ -133,6 +143,7 @@ struct CostView {
         case .model: group.model.isEmpty ? "(none)" : group.model
         case .project: projectNames[group.projectID] ?? (group.projectID.isEmpty ? "(none)" : group.projectID)
         case .key: keyLabel(group.apiKeyID)
+        case .user: group.user.isEmpty ? "(no user)" : group.user
         }
     }
 
@@ -189,6 +200,8 @@ struct CostView {
         \(top("Models", topModels, testID: "top-models") { $0.model })\
         \(top("Routes", topRoutes, testID: "top-routes") { $0.routeID.isEmpty ? "(no route)" : "route " + $0.routeID.prefix(8) })\
         \(top("API keys", topKeys, testID: "top-keys") { keyLabel($0.apiKeyID) })\
+        \(top("Users", topUsers, testID: "top-users") { $0.user.isEmpty ? "(no user)" : $0.user })\
+        \(costliestTraces())\
         </div></section>
         """
     }
@@ -260,6 +273,17 @@ struct CostView {
         <td class="num">\(Money.count(series.total.errors))</td><td class="num">\(Money.count(series.total.inputTokens + series.total.cachedInputTokens))</td>\
         <td class="num">\(Money.count(series.total.outputTokens))</td><td class="num">\(Money.html(series.total.costUsd))</td></tr></tbody></table>
         """
+    }
+
+    /// The costliest traces of the range, each linking to its waterfall.
+    func costliestTraces() -> HTML {
+        let body: HTML = topTraces.isEmpty ? Layout.empty("None.") : """
+        <table class="data" data-testid="top-traces"><tbody>\(topTraces.map { entry -> HTML in
+            let name = entry.traceName.isEmpty ? String(entry.traceID.prefix(12)) + "…" : entry.traceName
+            return "<tr><td><a href=\"/ui/traces/\(entry.traceID)\">\(name)</a></td><td class=\"num\">\(Money.count(entry.totals.requests)) LLM</td><td class=\"num\">\(Money.html(entry.totals.costUsd))</td></tr>"
+        })</tbody></table>
+        """
+        return "<div class=\"card\"><h3>Costliest traces</h3>\(body)</div>"
     }
 
     func top(_ title: String, _ entries: [Llmlab_V1_CostGroup], testID: String, label: (Llmlab_V1_CostGroup) -> String) -> HTML {
