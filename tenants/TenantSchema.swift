@@ -21,6 +21,7 @@ public enum TenantSchema {
         entry("0009_alert_rules.sql", PackageResources._009_alert_rules_sql),
         entry("0010_billing.sql", PackageResources._010_billing_sql),
         entry("0011_usage_users.sql", PackageResources._011_usage_users_sql),
+        entry("0012_usage_rollup_daily.sql", PackageResources._012_usage_rollup_daily_sql),
     ].sorted { $0.version < $1.version }
 
     private static func entry(_ fileName: String, _ bytes: [UInt8]) -> (version: Int, name: String, sql: String) {

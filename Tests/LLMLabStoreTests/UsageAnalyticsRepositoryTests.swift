@@ -75,7 +75,7 @@ struct UsageAnalyticsRepositoryTests {
                 try await test.database.withTenantTransaction(scope) { connection in
                     let repository = UsageAnalyticsRepository(connection, logger: logger)
                     var result: [[UsageGroupRecord]] = []
-                    for groupBy in groupings { result.append(try await repository.groups(all, groupBy: groupBy, limit: 100)) }
+                    for groupBy in groupings { result.append(try await repository.groups(all, groupBy: groupBy, limit: 100, latency: true)) }
                     return result
                 }
             }
@@ -150,6 +150,41 @@ struct UsageAnalyticsRepositoryTests {
                 try await connection.query("DELETE FROM usage_rollup_hourly", logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: backfillSQL), logger: logger)
             }
+            #expect(try await read() == written)
+
+            // The daily rollup, kept on write, is the hourly one summed per UTC day; and so is
+            // migration 0012's backfill of it.
+            let dailyQuery = """
+                SELECT day, project_id, provider, model, api_key_id, route_id, requests, errors, cost_usd::text,
+                       latency_ms_sum, latency_buckets FROM usage_rollup_daily ORDER BY 1, 2, 3, 4, 5, 6
+                """
+            let summedQuery = """
+                SELECT date_trunc('day', hour, 'UTC'), project_id, provider, model, api_key_id, route_id, sum(requests)::int8,
+                       sum(errors)::int8, sum(cost_usd)::text, sum(latency_ms_sum)::int8,
+                       ARRAY[\((1...11).map { "sum(latency_buckets[\($0)])" }.joined(separator: ", "))]::int8[]
+                FROM usage_rollup_hourly GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+                """
+            typealias DailyRow = (Date, UUID, String, String, UUID, UUID, Int64, Int64, String, Int64, [Int64])
+            func rows(_ sql: String) async throws -> [String] {
+                try await test.database.withTenantTransaction(scope) { connection in
+                    var result: [String] = []
+                    for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(DailyRow.self) {
+                        result.append("\(row)")
+                    }
+                    return result
+                }
+            }
+            let onWrite = try await rows(dailyQuery)
+            let summed = try await rows(summedQuery)
+            #expect(onWrite.count == 3 && onWrite == summed)
+            let dailyMigration = try #require(TenantSchema.migrations.first { $0.version == 12 }).sql
+            let dailyBackfill = String(dailyMigration[try #require(dailyMigration.range(of: "INSERT INTO usage_rollup_daily")).lowerBound...])
+            try await test.database.withTenantTransaction(scope) { connection in
+                try await connection.query("DELETE FROM usage_rollup_daily", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: dailyBackfill), logger: logger)
+            }
+            let backfilled = try await rows(dailyQuery)
+            #expect(backfilled == onWrite)
             #expect(try await read() == written)
         } catch {
             await test.shutdown()

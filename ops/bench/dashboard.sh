@@ -31,7 +31,6 @@ source "$ROOT/ops/bench/lib.sh"
 EVENTS="${BENCH_EVENTS:-10000000}"
 TRACES="${BENCH_TRACES:-100000}"
 REPEATS="${BENCH_REPEATS:-20}"
-HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
 command -v psql >/dev/null || { echo "psql is needed to generate the data (apt-get install postgresql-client)" >&2; exit 1; }
 bench_build llmlab-server llmlab-admin
 
@@ -40,50 +39,10 @@ echo "==> installing the Python SDK (gRPC stubs from Proto/) into .venv"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[grpc]"
 
-BENCH_HOME="$(mktemp -d "${TMPDIR:-/tmp}/llmlab-bench-dashboard.XXXXXX")"
-chmod 711 "$BENCH_HOME"
-SERVER_LOG="$BENCH_HOME/server.log"
-SERVER_PID=""
-stop_all() {
-  local status=$?
-  trap - EXIT INT TERM
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "==> stopping llmlab-server (pid $SERVER_PID)"
-    bench_stop_pid "$SERVER_PID" llmlab-server
-  fi
-  bench_stop_embedded_pg "$BENCH_HOME"
-  [ "$status" -eq 0 ] || bench_show_logs "$SERVER_LOG"
-  rm -rf -- "$BENCH_HOME"
-  exit "$status"
-}
-trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-GRPC_ADDRESS="127.0.0.1:$(bench_free_port)"
-HTTP_ADDRESS="127.0.0.1:$(bench_free_port)"
-echo "==> starting llmlab-server: gRPC $GRPC_ADDRESS, HTTP $HTTP_ADDRESS (home $BENCH_HOME)"
-LLMLAB_HOME="$BENCH_HOME" "$BIN/llmlab-server" serve --home "$BENCH_HOME" --grpc-address "$GRPC_ADDRESS" \
-  --http-address "$HTTP_ADDRESS" --log-level notice >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-export LLMLAB_HOME="$BENCH_HOME" LLMLAB_ADDRESS="$GRPC_ADDRESS" HOME="$BENCH_HOME/user"
-mkdir -p "$HOME"
-admin() { "$BIN/llmlab-admin" "$@"; }
-deadline=$(( SECONDS + HEALTH_WAIT ))
-until [ -f "$BENCH_HOME/tls/ca.pem" ] && [ -f "$BENCH_HOME/operator.token" ] && admin health >/dev/null 2>&1; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "llmlab-server exited before it was ready" >&2; exit 1; }
-  [ "$SECONDS" -lt "$deadline" ] || { echo "llmlab-server was not ready within $HEALTH_WAIT s" >&2; exit 1; }
-  sleep 0.5
-done
-
-echo "==> creating the tenant, 5 projects and 20 keys"
-json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-SLUG="bench-dashboard"
-EMAIL="owner@bench.example"
-PASSWORD_FILE="$BENCH_HOME/password"
-( umask 077; echo "bench dashboard password $RANDOM$RANDOM" >"$PASSWORD_FILE" )
-admin tenant create "$SLUG" --name "Dashboard benchmark" --owner-email "$EMAIL" <"$PASSWORD_FILE" >/dev/null
-admin login --tenant "$SLUG" --email "$EMAIL" <"$PASSWORD_FILE" >/dev/null
+bench_session dashboard
+bench_start_server
+echo "==> creating the tenant, 5 projects (budgets) and 20 proxy keys"
+bench_tenant bench-dashboard "Dashboard benchmark"
 FIRST_PROJECT=""
 for name in "Support bot" "Search" "Summaries" "Agents" "Internal tools"; do
   project="$(admin project create "$name" --budget 25000 --json | json_field id)"
@@ -112,7 +71,8 @@ RESULT_JSON="$RESULTS_DIR/dashboard-$(date -u +%Y%m%dT%H%M%SZ).json"
 META="$(python3 -c 'import json, sys; print(json.dumps({"build": sys.argv[1], "usage_events": int(sys.argv[2]), "spans": int(sys.argv[3]), "traces": int(sys.argv[4]), "rollup_rows": int(sys.argv[5]), "generate_seconds": int(sys.argv[6]), "cores": int(sys.argv[7])}))' \
   "$CONFIG" "$N_EVENTS" "$N_SPANS" "$N_TRACES" "$N_ROLLUP" "$GEN_SECONDS" "$(nproc)")"
 echo "==> measuring ($REPEATS requests per page and RPC after a warm-up)"
-PYTHONPATH="$ROOT/sdks/python" PYTHONDONTWRITEBYTECODE=1 .venv/bin/python ops/bench/dashboard/measure.py \
+export PYTHONPATH="$ROOT/sdks/python" PYTHONDONTWRITEBYTECODE=1
+bench_wait .venv/bin/python ops/bench/dashboard/measure.py \
   --http-address "$HTTP_ADDRESS" --grpc-address "$GRPC_ADDRESS" --ca-file "$BENCH_HOME/tls/ca.pem" \
   --tenant "$SLUG" --email "$EMAIL" --password-file "$PASSWORD_FILE" --project-id "$FIRST_PROJECT" \
   --repeats "$REPEATS" --json "$RESULT_JSON" --meta "$META"

@@ -33,95 +33,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 source "$ROOT/ops/bench/lib.sh"
-HEALTH_WAIT="${BENCH_HEALTH_WAIT:-180}"
-LOG_LEVEL="${BENCH_LOG_LEVEL:-notice}"
 command -v python3 >/dev/null || { echo "python3 is needed (free ports, JSON from llmlab-admin)" >&2; exit 1; }
 bench_build llmlab-server llmlab-admin llmlab-bench-ingest
-
-# A fresh home: 0711 so the embedded cluster's unprivileged user (the server runs it as
-# `postgres` when we are root) can traverse it and nothing gets relocated outside it.
-BENCH_HOME="$(mktemp -d "${TMPDIR:-/tmp}/llmlab-bench-ingest.XXXXXX")"
-chmod 711 "$BENCH_HOME"
-SERVER_LOG="$BENCH_HOME/server.log"
-SERVER_PID=""
-BENCH_PID=""
-SDK_PID=""
-
-stop_all() {
-  local status=$?
-  trap - EXIT INT TERM
-  if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
-    kill -TERM "$BENCH_PID" 2>/dev/null || true
-    wait "$BENCH_PID" 2>/dev/null || true
-  fi
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "==> stopping llmlab-server (pid $SERVER_PID)"
-    bench_stop_pid "$SERVER_PID" llmlab-server
-  fi
-  if [ -n "$SDK_PID" ] && kill -0 "$SDK_PID" 2>/dev/null; then
-    kill -TERM "$SDK_PID" 2>/dev/null || true
-    wait "$SDK_PID" 2>/dev/null || true
-  fi
-  bench_stop_embedded_pg "$BENCH_HOME"
-  if [ "$status" -ne 0 ]; then
-    bench_show_logs "$SERVER_LOG"
-  fi
-  rm -rf -- "$BENCH_HOME"
-  exit "$status"
-}
-trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A free loopback port: bind port 0 and read what the kernel chose.
-free_port() { bench_free_port; }
-GRPC_ADDRESS="127.0.0.1:$(free_port)"
-HTTP_ADDRESS="127.0.0.1:$(free_port)"
-
-echo "==> starting llmlab-server: gRPC $GRPC_ADDRESS, HTTP $HTTP_ADDRESS (home $BENCH_HOME)"
-LLMLAB_HOME="$BENCH_HOME" "$BIN/llmlab-server" serve --home "$BENCH_HOME" --grpc-address "$GRPC_ADDRESS" \
-  --http-address "$HTTP_ADDRESS" --log-level "$LOG_LEVEL" \
-  >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-
-# llmlab-admin finds the CA and the operator token in LLMLAB_HOME; HOME keeps its
-# credentials file (the tenant owner's session) inside the temporary home too.
-export LLMLAB_HOME="$BENCH_HOME" LLMLAB_ADDRESS="$GRPC_ADDRESS" HOME="$BENCH_HOME/user"
-mkdir -p "$HOME"
-admin() { "$BIN/llmlab-admin" "$@"; }
-deadline=$(( SECONDS + HEALTH_WAIT ))
-until [ -f "$BENCH_HOME/tls/ca.pem" ] && [ -f "$BENCH_HOME/operator.token" ] && admin health >/dev/null 2>&1 && \
-      python3 -c 'import sys, urllib.request; urllib.request.urlopen("http://" + sys.argv[1] + "/healthz", timeout=5)' "$HTTP_ADDRESS" >/dev/null 2>&1; do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "llmlab-server exited before it was ready" >&2
-    exit 1
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "llmlab-server did not report SERVING (gRPC $GRPC_ADDRESS, HTTP /healthz on $HTTP_ADDRESS) within $HEALTH_WAIT s (BENCH_HEALTH_WAIT)" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-echo "==> server is SERVING"
-
+bench_session ingest
+bench_start_server
 echo "==> creating tenant, project and ingest API key with llmlab-admin"
-json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-PASSWORD="bench ingest password $RANDOM$RANDOM"
-SLUG="bench-ingest"
-echo "$PASSWORD" | admin tenant create "$SLUG" --name "Ingest benchmark" --owner-email owner@bench.example >/dev/null
-echo "$PASSWORD" | admin login --tenant "$SLUG" --email owner@bench.example >/dev/null
+bench_tenant bench-ingest "Ingest benchmark"
 PROJECT="$(admin project create "Ingest benchmark" --json | json_field id)"
 API_KEY_FILE="$BENCH_HOME/api.key"
-# (its stderr, "copy the secret now", is not for this script's reader)
-( umask 077; admin apikey create otel --role member --project "$PROJECT" --scopes ingest --json 2>"$BENCH_HOME/apikey.err" | json_field secret >"$API_KEY_FILE" ) || { cat "$BENCH_HOME/apikey.err" >&2; exit 1; }
-[ -s "$API_KEY_FILE" ] || { echo "llmlab-admin apikey create returned no secret" >&2; exit 1; }
-
-# The postmaster's pid (first line of postmaster.pid), for its CPU and memory.
-POSTGRES_ARGS=()
-if [ -r "$BENCH_HOME/pg/data/postmaster.pid" ]; then
-  pg_pid="$(head -n 1 "$BENCH_HOME/pg/data/postmaster.pid" | tr -dc '0-9')"
-  [ -n "$pg_pid" ] && POSTGRES_ARGS=(--postgres-pid "$pg_pid")
-fi
+bench_api_key otel "$PROJECT" ingest "$API_KEY_FILE"
+bench_postgres_args
 
 echo "==> running the load"
 RESULTS_DIR="$ROOT/ops/bench/results"
@@ -129,13 +50,10 @@ mkdir -p "$RESULTS_DIR"
 # In the background and waited for, so an interrupt reaches the traps at once (bounded
 # anyway: each phase ends after --duration). Its exit status is kept: errors are reported
 # after the stored count and the SDK part, and the script then fails.
-"$BIN/llmlab-bench-ingest" --http-address "$HTTP_ADDRESS" --grpc-address "$GRPC_ADDRESS" \
-  --ca-file "$BENCH_HOME/tls/ca.pem" --api-key-file "$API_KEY_FILE" --server-pid "$SERVER_PID" "${POSTGRES_ARGS[@]}" \
-  --results-dir "$RESULTS_DIR" --result-path-file "$BENCH_HOME/result.path" --build-config "$CONFIG" "$@" &
-BENCH_PID=$!
 bench_status=0
-wait "$BENCH_PID" || bench_status=$?
-BENCH_PID=""
+bench_wait "$BIN/llmlab-bench-ingest" --http-address "$HTTP_ADDRESS" --grpc-address "$GRPC_ADDRESS" \
+  --ca-file "$BENCH_HOME/tls/ca.pem" --api-key-file "$API_KEY_FILE" --server-pid "$SERVER_PID" "${POSTGRES_ARGS[@]}" \
+  --results-dir "$RESULTS_DIR" --result-path-file "$BENCH_HOME/result.path" --build-config "$CONFIG" "$@" || bench_status=$?
 RESULT_JSON=""
 ACKED=""
 if [ -s "$BENCH_HOME/result.path" ]; then
@@ -183,11 +101,10 @@ if [ "${BENCH_SDK:-1}" = 1 ]; then
     .venv/bin/pip install -q --disable-pip-version-check -c sdks/python/constraints.txt "./sdks/python[dev,grpc,openai,anthropic,recipes]"
   fi
   SDK_JSON="$BENCH_HOME/sdk.json"
-  PYTHONPATH="$ROOT/sdks/python" PYTHONDONTWRITEBYTECODE=1 .venv/bin/python ops/bench/sdk_overhead.py \
-    --calls "${BENCH_SDK_CALLS:-100000}" --repeats "${BENCH_SDK_REPEATS:-5}" --json "$SDK_JSON" &
-  SDK_PID=$!
-  wait "$SDK_PID" || { echo "!!! the SDK overhead measurement failed" >&2; SDK_JSON=""; bench_status=1; }
-  SDK_PID=""
+  export PYTHONPATH="$ROOT/sdks/python" PYTHONDONTWRITEBYTECODE=1
+  bench_wait .venv/bin/python ops/bench/sdk_overhead.py \
+    --calls "${BENCH_SDK_CALLS:-100000}" --repeats "${BENCH_SDK_REPEATS:-5}" --json "$SDK_JSON" \
+    || { echo "!!! the SDK overhead measurement failed" >&2; SDK_JSON=""; bench_status=1; }
 fi
 
 # Merge the stored count and the SDK figures into the run's JSON.

@@ -41,8 +41,7 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
             try await scope.check(on: connection, logger: logger)
             let repository = UsageAnalyticsRepository(connection, logger: logger)
             let groups = try await repository.groups(filter, groupBy: dimensions, limit: Self.maximumGroups + 1)
-            let total = try await repository.groups(filter, groupBy: [], limit: 1)
-            return (groups, total.first?.totals ?? UsageTotals())
+            return (groups, groups.count > Self.maximumGroups ? UsageTotals() : try UsageTotals.sum(groups.map(\.totals)))
         }
         guard groups.count <= Self.maximumGroups else {
             throw ValidationError(field: "group_by", reason: "gives more than \(Self.maximumGroups) groups; narrow the time range or group by fewer dimensions")
@@ -123,7 +122,7 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
         let groups = try await plane.database.withTenantTransaction(tenant.scope) { connection in
             try await scope.check(on: connection, logger: logger)
             return try await UsageAnalyticsRepository(connection, logger: logger)
-                .groups(filter, groupBy: [.provider, .model], limit: Self.maximumGroups)
+                .groups(filter, groupBy: [.provider, .model], limit: Self.maximumGroups, latency: true)
         }
         let models = groups.map { group in
             let totals = group.totals

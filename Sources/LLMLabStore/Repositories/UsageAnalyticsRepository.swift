@@ -1,4 +1,5 @@
 public import Foundation
+import LLMLabCore
 public import Logging
 public import PostgresNIO
 
@@ -15,25 +16,29 @@ public enum UsageRollup {
     static var boundsArray: String { "ARRAY[\(latencyBoundsMs.map(String.init).joined(separator: ","))]" }
 
     /// An `INSERT … ON CONFLICT` adding the rows of the CTE `inserted` (usage events a
-    /// statement actually inserted) to the rollup; used inside the usage insert statement.
-    static let upsertFromInserted: String = {
+    /// statement actually inserted) to the hourly rollup; used inside the usage insert statement.
+    static let upsertFromInserted = upsert(into: "usage_rollup_hourly", timeColumn: "hour")
+    /// The same for the daily rollup `usage_rollup_daily` (tenant migration 0012).
+    static let upsertDailyFromInserted = upsert(into: "usage_rollup_daily", timeColumn: "day")
+
+    static func upsert(into table: String, timeColumn: String) -> String {
         let buckets = (0 ..< bucketCount).map {
             "count(*) FILTER (WHERE width_bucket(latency_ms, \(boundsArray)) = \($0))"
         }.joined(separator: ", ")
         let merged = (1 ... bucketCount).map { "r.latency_buckets[\($0)] + EXCLUDED.latency_buckets[\($0)]" }
             .joined(separator: ", ")
         return """
-            INSERT INTO usage_rollup_hourly AS r (hour, project_id, provider, model, api_key_id, route_id, requests, errors,
+            INSERT INTO \(table) AS r (\(timeColumn), project_id, provider, model, api_key_id, route_id, requests, errors,
                     unpriced_requests, input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
                     output_tokens, reasoning_tokens, cost_usd, latency_ms_sum, latency_buckets)
-                SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, api_key_id,
+                SELECT date_trunc('\(timeColumn)', occurred_at, 'UTC'), project_id, provider, model, api_key_id,
                        coalesce(route_id, '00000000-0000-0000-0000-000000000000'::uuid),
                        count(*), count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE NOT priced),
                        sum(input_tokens), sum(cached_input_tokens), sum(cache_write_5m_tokens), sum(cache_write_1h_tokens),
                        sum(output_tokens), sum(reasoning_tokens), coalesce(sum(cost_usd), 0), sum(latency_ms::int8),
                        ARRAY[\(buckets)]::int8[]
                 FROM inserted GROUP BY 1, 2, 3, 4, 5, 6
-                ON CONFLICT (hour, project_id, provider, model, api_key_id, route_id) DO UPDATE SET
+                ON CONFLICT (\(timeColumn), project_id, provider, model, api_key_id, route_id) DO UPDATE SET
                     requests = r.requests + EXCLUDED.requests,
                     errors = r.errors + EXCLUDED.errors,
                     unpriced_requests = r.unpriced_requests + EXCLUDED.unpriced_requests,
@@ -48,7 +53,7 @@ public enum UsageRollup {
                     latency_buckets = ARRAY[\(merged)]::int8[]
                 RETURNING 1
             """
-    }()
+    }
 
     /// Like ``upsertFromInserted``, for the end-user rollup `usage_user_hourly` (tenant
     /// migration 0011): every event, "" for calls that named no user, so its sums match.
@@ -148,6 +153,31 @@ public struct UsageTotals: Sendable, Hashable {
     public var latencyBuckets: [Int64] = Array(repeating: 0, count: UsageRollup.bucketCount)
 
     public init() {}
+
+    /// The exact sum of `totals` (costs added as decimals, never floats), so a grouped query
+    /// does not scan the rollup a second time for its total.
+    public static func sum(_ totals: [UsageTotals]) throws -> UsageTotals {
+        var result = UsageTotals()
+        var cost = USDCost.zero
+        for item in totals {
+            result.requests += item.requests
+            result.errors += item.errors
+            result.unpricedRequests += item.unpricedRequests
+            result.inputTokens += item.inputTokens
+            result.cachedInputTokens += item.cachedInputTokens
+            result.cacheWrite5mTokens += item.cacheWrite5mTokens
+            result.cacheWrite1hTokens += item.cacheWrite1hTokens
+            result.outputTokens += item.outputTokens
+            result.reasoningTokens += item.reasoningTokens
+            result.latencyMsSum += item.latencyMsSum
+            for index in result.latencyBuckets.indices where index < item.latencyBuckets.count {
+                result.latencyBuckets[index] += item.latencyBuckets[index]
+            }
+            cost += try USDCost.parse(item.costUSD, field: "cost_usd")
+        }
+        result.costUSD = cost.description
+        return result
+    }
 }
 
 /// One group of a cost query: the values of the grouped dimensions (others nil) and sums.
@@ -187,8 +217,10 @@ public struct UsageAnalyticsRepository: Sendable {
             """
     }()
     static let totalsColumnCount = 12
-    /// The same columns over `usage_user_hourly`, which keeps no latencies (zeros).
-    static let userTotalsSelect: String = {
+    /// The same columns without the latency histogram (zeros): summing eleven array
+    /// elements per rollup row is most of a long range's cost, and only model health reads
+    /// latencies. Also what `usage_user_hourly`, which keeps none, can answer.
+    static let totalsWithoutLatencySelect: String = {
         let zeros = Array(repeating: "0", count: UsageRollup.bucketCount).joined(separator: ", ")
         return """
             coalesce(sum(requests), 0)::int8, coalesce(sum(errors), 0)::int8, coalesce(sum(unpriced_requests), 0)::int8,
@@ -200,14 +232,16 @@ public struct UsageAnalyticsRepository: Sendable {
     }()
 
     /// The WHERE clause for `filter`, appending its values to `bindings`.
-    static func whereClause(_ filter: AnalyticsFilter, _ bindings: inout PostgresBindings) -> String {
-        var clauses: [String] = []
+    static func whereClause(_ filter: AnalyticsFilter, _ bindings: inout PostgresBindings, time: Bool = true) -> String {
+        var clauses: [String] = ["true"]
         func bind(_ condition: (String) -> String, _ append: (inout PostgresBindings) -> Void) {
             append(&bindings)
             clauses.append(condition("$\(bindings.count)"))
         }
-        bind({ "hour >= \($0)" }) { $0.append(filter.since) }
-        bind({ "hour < \($0)" }) { $0.append(filter.until) }
+        if time {
+            bind({ "hour >= \($0)" }) { $0.append(filter.since) }
+            bind({ "hour < \($0)" }) { $0.append(filter.until) }
+        }
         if let id = filter.projectID { bind({ "project_id = \($0)" }) { $0.append(id) } }
         if let provider = filter.provider { bind({ "provider = \($0)" }) { $0.append(provider) } }
         if let model = filter.model { bind({ "model = \($0)" }) { $0.append(model) } }
@@ -223,22 +257,32 @@ public struct UsageAnalyticsRepository: Sendable {
     ///
     /// A filter or grouping by end user reads `usage_user_hourly` instead, which has no key,
     /// route or latency columns: the caller must not combine those (the analytics API
-    /// refuses it with a clear message).
-    public func groups(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], limit: Int) async throws -> [UsageGroupRecord] {
+    /// refuses it with a clear message). Latency sums and the histogram are read only with
+    /// `latency` (model health); otherwise they are zero.
+    public func groups(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], limit: Int,
+                       latency: Bool = false) async throws -> [UsageGroupRecord] {
         let byUser = filter.needsUserRollup(groupBy: groupBy)
         precondition(!byUser || (filter.apiKeyID == nil && filter.routeID == nil && !groupBy.contains(where: \.needsKeyRollup)),
                      "the end-user rollup has no key or route columns")
         var bindings = PostgresBindings()
-        let whereSQL = Self.whereClause(filter, &bindings)
+        let source: String
+        let whereSQL: String
+        if !byUser, !groupBy.contains(.hour), let days = Self.wholeDays(from: filter.since, to: filter.until) {
+            source = Self.hourlyAndDaily(filter.since, days, filter.until, &bindings)
+            whereSQL = Self.whereClause(filter, &bindings, time: false)
+        } else {
+            source = byUser ? "usage_user_hourly" : "usage_rollup_hourly"
+            whereSQL = Self.whereClause(filter, &bindings)
+        }
         let keys = groupBy.map(\.expression)
         var order = groupBy.filter(\.isTime).map { "\($0.expression) ASC" }
         order += ["sum(cost_usd) DESC", "sum(requests) DESC"]
         order += groupBy.filter { !$0.isTime }.map { "\($0.expression) ASC" }
-        let select = (keys + [byUser ? Self.userTotalsSelect : Self.totalsSelect]).joined(separator: ", ")
+        let select = (keys + [latency && !byUser ? Self.totalsSelect : Self.totalsWithoutLatencySelect]).joined(separator: ", ")
         let groupSQL = keys.isEmpty ? "" : "GROUP BY \(keys.joined(separator: ", "))"
         let havingSQL = keys.isEmpty ? "" : "HAVING sum(requests) > 0"
         let sql = """
-            SELECT \(select) FROM \(byUser ? "usage_user_hourly" : "usage_rollup_hourly") WHERE \(whereSQL)
+            SELECT \(select) FROM \(source) WHERE \(whereSQL)
             \(groupSQL) \(havingSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT \(max(0, limit))
             """
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
@@ -267,6 +311,35 @@ public struct UsageAnalyticsRepository: Sendable {
         return result
     }
 
+    /// The whole UTC days inside `[since, until)`, when there is at least one.
+    static func wholeDays(from since: Date, to until: Date) -> Range<Date>? {
+        let day: TimeInterval = 86_400
+        let first = Date(timeIntervalSince1970: (since.timeIntervalSince1970 / day).rounded(.up) * day)
+        let last = Date(timeIntervalSince1970: (until.timeIntervalSince1970 / day).rounded(.down) * day)
+        return first < last ? first ..< last : nil
+    }
+
+    static let rollupColumns = """
+        project_id, provider, model, api_key_id, route_id, requests, errors, unpriced_requests, input_tokens,
+        cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd,
+        latency_ms_sum, latency_buckets
+        """
+
+    /// `[since, until)` as rollup rows: the whole days `days` from `usage_rollup_daily` (its
+    /// `day` read as `hour`, so the same expressions group it) and the partial days at either
+    /// end from `usage_rollup_hourly`. A subquery named like the table, so the caller's
+    /// filters and groupings apply unchanged (PostgreSQL pushes them into each branch).
+    static func hourlyAndDaily(_ since: Date, _ days: Range<Date>, _ until: Date, _ bindings: inout PostgresBindings) -> String {
+        func bind(_ date: Date) -> String {
+            bindings.append(date)
+            return "$\(bindings.count)"
+        }
+        let head = "SELECT hour, \(rollupColumns) FROM usage_rollup_hourly WHERE hour >= \(bind(since)) AND hour < \(bind(days.lowerBound))"
+        let middle = "SELECT day AS hour, \(rollupColumns) FROM usage_rollup_daily WHERE day >= \(bind(days.lowerBound)) AND day < \(bind(days.upperBound))"
+        let tail = "SELECT hour, \(rollupColumns) FROM usage_rollup_hourly WHERE hour >= \(bind(days.upperBound)) AND hour < \(bind(until))"
+        return "(\(head) UNION ALL \(middle) UNION ALL \(tail)) AS usage_rollup_hourly"
+    }
+
     static func totals(_ columns: PostgresRandomAccessRow, from first: Int) throws -> UsageTotals {
         var totals = UsageTotals()
         totals.requests = try columns[first].decode(Int64.self)
@@ -284,15 +357,25 @@ public struct UsageAnalyticsRepository: Sendable {
         return totals
     }
 
-    /// Spend per project and UTC day (day number since 1970-01-01) for `[since, until)`.
+    /// Spend per project and UTC day (day number since 1970-01-01) for `[since, until)` (whole
+    /// days from the daily rollup, partial ones from the hourly).
     public func dailySpend(projectIDs: [UUID], since: Date, until: Date) async throws -> [UUID: [Int: String]] {
         guard !projectIDs.isEmpty else { return [:] }
-        let rows = try await connection.query("""
+        var bindings = PostgresBindings()
+        let source: String
+        if let days = Self.wholeDays(from: since, to: until) {
+            source = Self.hourlyAndDaily(since, days, until, &bindings)
+        } else {
+            bindings.append(since)
+            bindings.append(until)
+            source = "(SELECT * FROM usage_rollup_hourly WHERE hour >= $1 AND hour < $2) AS usage_rollup_hourly"
+        }
+        bindings.append(projectIDs)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
             SELECT project_id, (extract(epoch FROM date_trunc('day', hour, 'UTC')) / 86400)::int8, sum(cost_usd)::text
-            FROM usage_rollup_hourly
-            WHERE project_id = ANY(\(projectIDs)) AND hour >= \(since) AND hour < \(until)
+            FROM \(source) WHERE project_id = ANY($\(bindings.count))
             GROUP BY 1, 2
-            """, logger: logger)
+            """, binds: bindings), logger: logger)
         var result: [UUID: [Int: String]] = [:]
         for try await (project, day, cost) in rows.decode((UUID, Int64, String).self) {
             result[project, default: [:]][Int(day)] = UsageEventRepository.trimmed(cost)

@@ -190,6 +190,8 @@ public struct UsageEventRepository: Sendable {
                           cost_usd, latency_ms, end_user
             ), analytics AS (
                 \(UsageRollup.upsertFromInserted)
+            ), daily AS (
+                \(UsageRollup.upsertDailyFromInserted)
             ), users AS (
                 \(UsageRollup.upsertUsersFromInserted)
             ), rolled AS (

@@ -1,7 +1,7 @@
 -- Synthetic data for the dashboard benchmark (`make bench-dashboard`), written straight into
 -- one tenant schema: :events usage events over the last :days days with their three rollups
 -- (usage_hourly, usage_rollup_hourly, usage_key_monthly — exactly what the usage writer keeps
--- on write), and :traces traces of 10 spans each over the last 29 days (inside the default
+-- on write, the daily one included), and :traces traces of 10 spans each over the last 29 days (inside the default
 -- 30-day trace retention) with their per-trace summaries.
 --
 --   psql -v schema=t_… -v events=10000000 -v traces=100000 -v days=90 -f generate.sql
@@ -103,6 +103,15 @@ SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, provider, model, api_
 FROM usage_events WHERE request_id LIKE 'bench-%'
 GROUP BY 1, 2, 3, 4, 5;
 
+INSERT INTO usage_rollup_daily (day, project_id, provider, model, api_key_id, route_id, requests, errors,
+    unpriced_requests, input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
+    reasoning_tokens, cost_usd, latency_ms_sum, latency_buckets)
+SELECT date_trunc('day', hour, 'UTC'), project_id, provider, model, api_key_id, route_id, sum(requests), sum(errors),
+       sum(unpriced_requests), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_5m_tokens),
+       sum(cache_write_1h_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd), sum(latency_ms_sum),
+       ARRAY[sum(latency_buckets[1]), sum(latency_buckets[2]), sum(latency_buckets[3]), sum(latency_buckets[4]), sum(latency_buckets[5]), sum(latency_buckets[6]), sum(latency_buckets[7]), sum(latency_buckets[8]), sum(latency_buckets[9]), sum(latency_buckets[10]), sum(latency_buckets[11])]::int8[]
+FROM usage_rollup_hourly GROUP BY 1, 2, 3, 4, 5, 6;
+
 INSERT INTO usage_user_hourly (hour, project_id, end_user, provider, model, requests, errors, unpriced_requests,
     input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd)
 SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, end_user, provider, model, count(*),
@@ -171,4 +180,4 @@ GROUP BY trace_id
 ON CONFLICT (trace_id) DO NOTHING;
 
 \echo '==> analyse'
-ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_user_hourly; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;
+ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_rollup_daily; ANALYZE usage_user_hourly; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;

@@ -125,7 +125,8 @@ def measure_rpcs(target: str, ca_file: str, tenant: str, email: str, password: s
     metadata = (("authorization", f"Bearer {token}"),)
     stub = analytics_grpc.AnalyticsServiceStub(channel)
     traces = trace_grpc.TraceQueryServiceStub(channel)
-    now = dt.datetime.now(dt.timezone.utc)
+    # The analytics API answers whole UTC hours: the window ends at the next hour.
+    now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
 
     def window(days: int) -> analytics.AnalyticsFilter:
         since, until = Timestamp(), Timestamp()
@@ -191,9 +192,10 @@ def main() -> int:
     trace_ids = re.findall(r'href="/ui/traces/([0-9a-f]{32})"', listing)
     if status != 200 or not trace_ids:
         raise SystemExit("the traces page lists no trace to open")
-    pages = ["/ui", "/ui/cost", "/ui/cost?range=90d&group=project&granularity=day",
-             "/ui/cost?range=7d&group=model&granularity=hour", "/ui/models", "/ui/traces",
-             "/ui/traces?status=error", f"/ui/traces/{trace_ids[0]}", "/ui/alerts", "/ui/settings"]
+    pages = ["/ui", "/ui/cost", "/ui/cost?range=90d&by=project&granularity=day",
+             "/ui/cost?range=7d&by=model&granularity=hour", "/ui/cost?range=30d&by=user&granularity=day",
+             "/ui/models", "/ui/traces", "/ui/traces?status=error", f"/ui/traces/{trace_ids[0]}", "/ui/alerts",
+             "/ui/settings/projects", "/ui/settings/keys", "/ui/settings/routes"]
     page_results = measure_pages(browser, pages, args.repeats)
     rpc_results = measure_rpcs(args.grpc_address, args.ca_file, args.tenant, args.email, password, args.repeats,
                                args.project_id)
