@@ -54,6 +54,7 @@ public struct DashboardController<Context: RequestContext, Transport: ClientTran
             return await self.page(request) { try await self.trace($0, id: id) }
         }
         routes.get("alerts") { request, _ in await self.page(request) { try await self.alertsPage($0) } }
+        routes.get("billing") { request, _ in await self.page(request) { try await self.billing($0, query: Self.query(request)) } }
         addSettingsRoutes(routes)
         routes.get("**") { request, _ in await self.page(request) { _ in throw DashboardError.notFound } }
         return routes

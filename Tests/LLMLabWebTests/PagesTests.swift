@@ -115,11 +115,11 @@ struct PagesTests {
                 #expect(cost.contains("id=\"cost-chart\"") && cost.contains("<rect class=\"s0\""))
                 #expect(cost.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !cost.contains("<script>alert(1)"))
                 #expect(cost.contains("data-testid=\"top-models\"") && cost.contains("claude-sonnet-4-5"))
-                // Top users (escaped) and the costliest traces, linking to their waterfalls.
-                #expect(cost.contains("data-testid=\"top-users\"") && cost.contains("carol &lt;admin&gt;") && !cost.contains("carol <admin>"))
+                // The costliest traces, linking to their waterfalls; spend by end user (escaped).
                 #expect(cost.contains("data-testid=\"top-traces\"") && cost.contains("href=\"/ui/traces/\(WebTraceSeed.failing)\""))
                 let byUser = try await browser.get("/ui/cost?range=7d&by=user")
                 #expect(byUser.status == .ok && byUser.contains("carol &lt;admin&gt;") && byUser.contains("(no user)"))
+                #expect(!byUser.contains("carol <admin>"))
                 #expect(byUser.contains("data-usd=\"2.5\""))
                 let byProject = try await browser.get("/ui/cost?range=30d&by=project")
                 #expect(byProject.contains("Support bot") && byProject.contains("data-usd=\"0.0375\""))
@@ -218,6 +218,47 @@ struct PagesTests {
 
                 let cost = try await browser.get("/ui/cost?by=key&range=30d")
                 #expect(cost.contains("ci &lt;bot&gt; (\(key.apiKey.prefix)…)") && cost.contains("data-usd=\"1.25\""))
+            }
+        }
+    }
+
+    @Test("billing: tracked vs billed from an imported export, the gap flagged; viewers read it; other tenants see nothing")
+    func billing() async throws {
+        try await TestDashboard.with { dash in
+            let tenant = try await dash.makeTenant("web-billing")
+            let other = try await dash.makeTenant("web-billing-other")
+            let project = try await dash.projects.createProject(.with { $0.name = "p" }, metadata: tenant.ownerAuth)
+            let at = Self.thisMonth
+            let day = String(ISO8601DateFormatter().string(from: at).prefix(10))
+            // Tracked: $2 of gpt-4o and $1 of claude; billed: $2 of gpt-4o (matches) and $1.50 of claude (50% more).
+            try await dash.seedUsage([
+                TestDashboard.event(tenant, "b1", project: project.id, at: at, cost: "2"),
+                TestDashboard.event(tenant, "b2", project: project.id, at: at, model: "claude-sonnet-4-5", provider: "anthropic", cost: "1"),
+            ], tenant: tenant)
+            let csv = "date,provider,model,cost_usd\n\(day),openai,gpt-4o,2.00\n\(day),anthropic,claude-sonnet-4-5,1.50\n"
+            _ = try await dash.billing.importBillingCSV(.with { $0.format = .generic; $0.content = Data(csv.utf8) }, metadata: tenant.ownerAuth)
+            let viewerEmail = try await dash.addUser(tenant, role: .viewer)
+            try await dash.browse { browser in
+                try await browser.signIn(tenant: tenant.slug, email: tenant.ownerEmail)
+                let page = try await browser.get("/ui/billing?from=\(day)&to=\(day)")
+                #expect(page.status == .ok)
+                #expect(page.contains("data-testid=\"billing-total\" data-provider=\"anthropic\" class=\"flagged\""))
+                #expect(page.contains("data-testid=\"billing-total\" data-provider=\"openai\"><td>"))
+                #expect(page.contains("data-usd=\"0.5\"") && page.contains("33.33%"))
+                #expect(page.body.components(separatedBy: "data-testid=\"billing-row\"").count - 1 == 2)
+                #expect(page.contains("import:generic"))
+                let bad = try await browser.get("/ui/billing?from=yesterday")
+                #expect(bad.status == .ok && bad.contains("data-testid=\"form-error\"") && bad.contains("from"))
+            }
+            try await dash.browse { viewer in
+                try await viewer.signIn(tenant: tenant.slug, email: viewerEmail)
+                let page = try await viewer.get("/ui/billing?from=\(day)&to=\(day)")
+                #expect(page.status == .ok && page.contains("data-provider=\"anthropic\" class=\"flagged\""))
+            }
+            try await dash.browse { browser in
+                try await browser.signIn(tenant: other.slug, email: other.ownerEmail)
+                let theirs = try await browser.get("/ui/billing?from=\(day)&to=\(day)")
+                #expect(theirs.status == .ok && !theirs.contains("data-testid=\"billing-row\""))
             }
         }
     }

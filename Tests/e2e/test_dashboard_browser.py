@@ -217,3 +217,23 @@ def test_viewer_sees_everything_and_changes_nothing(stack: Stack, web: WebTenant
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='create-project-form']")
     assert not browser.find_elements(By.CSS_SELECTOR, "form[method='post']:not([data-testid='logout-form'])")
     shot(browser, "06-viewer-settings")
+
+
+def test_billing_reconciles_an_imported_export(stack: Stack, web: WebTenant, browser: WebDriver,
+                                               tmp_path: Path) -> None:
+    # The provider's export says it billed 5 cents more than LLMLab tracked for the model today
+    # (above both the 5 % threshold and the $0.01 minimum difference).
+    env = dict(stack.env, HOME=str(stack.home.parent / "user-webco"))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    billed = web.spend + Decimal("0.05")
+    export = tmp_path / "openai-export.csv"
+    export.write_text(f"date,provider,model,cost_usd\n{today},openai,{MODEL},{billed}\n")
+    stack.admin("billing", "import", str(export), "--format", "csv", env=env)
+    login(browser, stack, web, web.owner)
+    browser.get(f"{stack.root_url}/ui/billing?from={today}&to={today}")
+    total = browser.find_element(By.CSS_SELECTOR, "[data-testid='billing-total'][data-provider='openai']")
+    cells = total.find_elements(By.CSS_SELECTOR, ".usd")
+    assert [usd(cell) for cell in cells[:3]] == [web.spend, billed, billed - web.spend]
+    assert "flagged" in (total.get_attribute("class") or "")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "[data-testid='billing-row']")) == 1
+    shot(browser, "07-billing")

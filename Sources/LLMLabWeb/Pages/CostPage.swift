@@ -4,8 +4,10 @@ import LLMLabProto
 import SwiftProtobuf
 
 /// `/ui/cost`: spend over time split by provider, model, project, API key or end user (a
-/// stacked bar chart and the exact table), and the top models, routes, keys, users and the
-/// costliest traces. Six rollup RPCs and two small name lists (projects, keys), all concurrent.
+/// stacked bar chart and the exact table), and the top models, routes, keys and the costliest
+/// traces. Five rollup RPCs and two small name lists (projects, keys), all concurrent. Users
+/// are a grouping of their own (`by=user`) rather than a card on every view: the end-user
+/// rollup is as large as the number of distinct users makes it, so it is read only when asked.
 extension DashboardController {
     func cost(_ session: DashboardSession, query: FormData) async throws -> HTML {
         let options = CostOptions(query)
@@ -25,8 +27,6 @@ extension DashboardController {
                                                  metadata: metadata, options: rpc.options)
         async let topKeys = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .apiKey; $0.limit = 5 },
                                                metadata: metadata, options: rpc.options)
-        async let topUsers = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .user; $0.limit = 5 },
-                                                metadata: metadata, options: rpc.options)
         async let topTraces = rpc.analytics.topN(.with { $0.filter = filter; $0.dimension = .trace; $0.limit = 5 },
                                                  metadata: metadata, options: rpc.options)
         async let projects = rpc.projects.listProjects(.with { $0.includeArchived = true; $0.pageSize = 500 },
@@ -44,7 +44,6 @@ extension DashboardController {
         var view = CostView(options: options, series: seriesResponse, topModels: try await topModels.entries,
                             topRoutes: try await topRoutes.entries, topKeys: try await topKeys.entries,
                             projects: try await projects.projects, keys: try await keys.apiKeys)
-        view.topUsers = try await topUsers.entries
         view.topTraces = try await topTraces.entries
         view.notice = notice
         return Layout.page(title: "Cost", section: .cost, session: session, content: view.render())
@@ -116,8 +115,7 @@ struct CostView {
     var topModels: [Llmlab_V1_CostGroup]
     var topRoutes: [Llmlab_V1_CostGroup]
     var topKeys: [Llmlab_V1_CostGroup]
-    /// End users (the proxy's `x-llmlab-user` / the body's `user`) and the costliest traces.
-    var topUsers: [Llmlab_V1_CostGroup] = []
+    /// The costliest traces of the range.
     var topTraces: [Llmlab_V1_CostGroup] = []
     var projects: [Llmlab_V1_Project]
     var notice: Notice?
@@ -200,7 +198,6 @@ struct CostView {
         \(top("Models", topModels, testID: "top-models") { $0.model })\
         \(top("Routes", topRoutes, testID: "top-routes") { $0.routeID.isEmpty ? "(no route)" : "route " + $0.routeID.prefix(8) })\
         \(top("API keys", topKeys, testID: "top-keys") { keyLabel($0.apiKeyID) })\
-        \(top("Users", topUsers, testID: "top-users") { $0.user.isEmpty ? "(no user)" : $0.user })\
         \(costliestTraces())\
         </div></section>
         """

@@ -17,6 +17,7 @@ struct ControlPlaneClient<Transport: ClientTransport>: Sendable {
     var alerts: Llmlab_V1_AlertService.Client<Transport> { .init(wrapping: client) }
     var providerKeys: Llmlab_V1_ProviderKeyService.Client<Transport> { .init(wrapping: client) }
     var routes: Llmlab_V1_RouteService.Client<Transport> { .init(wrapping: client) }
+    var billing: Llmlab_V1_BillingService.Client<Transport> { .init(wrapping: client) }
 
     var options: CallOptions {
         var options = CallOptions.defaults

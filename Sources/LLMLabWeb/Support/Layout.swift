@@ -4,7 +4,7 @@ import LLMLabProto
 /// bar with the tenant, the user and a logout form, and the page's content.
 enum Layout {
     enum Section: String, CaseIterable, Sendable {
-        case overview, cost, models, traces, alerts, settings
+        case overview, cost, models, traces, alerts, billing, settings
 
         var title: String {
             switch self {
@@ -13,6 +13,7 @@ enum Layout {
             case .models: "Models"
             case .traces: "Traces"
             case .alerts: "Alerts"
+            case .billing: "Billing"
             case .settings: "Settings"
             }
         }

@@ -90,6 +90,7 @@ struct TestDashboard: Sendable {
     var providerKeys: Llmlab_V1_ProviderKeyService.Client<InProcessTransport.Client> { .init(wrapping: client) }
     var routes: Llmlab_V1_RouteService.Client<InProcessTransport.Client> { .init(wrapping: client) }
     var alerts: Llmlab_V1_AlertService.Client<InProcessTransport.Client> { .init(wrapping: client) }
+    var billing: Llmlab_V1_BillingService.Client<InProcessTransport.Client> { .init(wrapping: client) }
 
     struct Tenant: Sendable {
         var slug: String
