@@ -149,19 +149,14 @@ struct AlertCommand: AsyncParsableCommand {
         @Option(help: "Only this channel's deliveries.")
         var channel: String?
 
-        @Option(help: "At most this many (default 50, at most 500).")
-        var limit: Int?
+        @OptionGroup var limit: LogLimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
-        }
 
         func run() async throws {
             let request = Llmlab_V1_ListDeliveriesRequest.with {
                 $0.channelID = channel ?? ""
-                $0.limit = Int32(limit ?? 0)
+                $0.limit = limit.requested
             }
             let response = try await global.withAuthenticatedClient { client in
                 try await client.alerts.listDeliveries(request, metadata: client.metadata, options: client.options)
@@ -408,19 +403,14 @@ extension AlertCommand {
         @Option(help: "Only this project's or API key's alerts.")
         var subject: String?
 
-        @Option(help: "At most this many (default 50, at most 500).")
-        var limit: Int?
+        @OptionGroup var limit: LogLimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
-        }
 
         func run() async throws {
             let request = Llmlab_V1_ListAlertsRequest.with {
                 $0.subjectID = subject ?? ""
-                $0.limit = Int32(limit ?? 0)
+                $0.limit = limit.requested
             }
             let response = try await global.withAuthenticatedClient { client in
                 try await client.alerts.listAlerts(request, metadata: client.metadata, options: client.options)

@@ -279,19 +279,14 @@ struct BillingCommand: AsyncParsableCommand {
         @Option(help: "Only this connection's runs.")
         var connection: String?
 
-        @Option(help: "At most this many (default 50, at most 500).")
-        var limit: Int?
+        @OptionGroup var limit: LogLimitOption
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if let limit, !(1...500).contains(limit) { throw ValidationError("--limit must be between 1 and 500") }
-        }
 
         func run() async throws {
             let request = Llmlab_V1_ListBillingSyncRunsRequest.with {
                 $0.connectionID = connection ?? ""
-                $0.limit = Int32(limit ?? 0)
+                $0.limit = limit.requested
             }
             let response = try await global.withAuthenticatedClient { client in
                 try await client.billing.listSyncRuns(request, metadata: client.metadata, options: client.options)
