@@ -41,8 +41,9 @@ public nonisolated enum Llmlab_V1_AnalyticsDimension: SwiftProtobuf.Enum, Swift.
 
   /// The end user a call was for: the proxy's `x-llmlab-user` header, else the body's
   /// OpenAI `user` / `safety_identifier` or Anthropic `metadata.user_id`; "" when none.
-  /// Served from a rollup per hour, project, user, provider and model, so it cannot be
-  /// combined with API_KEY or ROUTE (grouping or filter).
+  /// Served from a rollup per UTC day, project and user (end users can number in the
+  /// thousands), so it combines only with PROJECT and DAY and the project filter, and the
+  /// range starts at a UTC midnight and ends at one (or at the current hour).
   case user // = 8
 
   /// TopN only: the costliest traces (agent runs) that started in the range, from the
@@ -140,7 +141,7 @@ public nonisolated struct Llmlab_V1_AnalyticsFilter: Sendable {
 
   public var routeID: String = String()
 
-  /// Only this end user (see ANALYTICS_DIMENSION_USER); not with api_key_id or route_id.
+  /// Only this end user (see ANALYTICS_DIMENSION_USER): with the project filter only.
   public var user: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

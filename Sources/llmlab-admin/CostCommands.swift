@@ -15,7 +15,7 @@ struct CostCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sum cost, requests, errors and tokens, grouped and filtered.")
 
         @Option(name: .customLong("group-by"),
-                help: ArgumentHelp("Comma-separated: provider, model, project, key, route, day, hour, user (user not with key or route).", valueName: "dims"))
+                help: ArgumentHelp("Comma-separated: provider, model, project, key, route, day, hour, user (user only with project and day).", valueName: "dims"))
         var groupBy: DimensionList?
 
         @OptionGroup var filter: CostFilterOptions
@@ -23,7 +23,7 @@ struct CostCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = Llmlab_V1_QueryCostRequest.with {
-                $0.filter = filter.message
+                $0.filter = filter.message(byUser: groupBy?.values.contains(.user) ?? false)
                 $0.groupBy = groupBy?.values ?? []
             }
             let response = try await global.withAuthenticatedClient { client in
@@ -69,7 +69,7 @@ struct CostCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = Llmlab_V1_TopNRequest.with {
-                $0.filter = filter.message
+                $0.filter = filter.message(byUser: by == .user)
                 $0.dimension = by.dimension
                 $0.limit = limit
             }
@@ -124,7 +124,7 @@ struct CostCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let request = Llmlab_V1_ModelHealthRequest.with { $0.filter = filter.message }
+            let request = Llmlab_V1_ModelHealthRequest.with { $0.filter = filter.message() }
             let response = try await global.withAuthenticatedClient { client in
                 try await client.analytics.modelHealth(request, metadata: client.metadata, options: client.options)
             }
@@ -174,10 +174,13 @@ struct CostFilterOptions: ParsableArguments {
         }
     }
 
-    var message: Llmlab_V1_AnalyticsFilter {
+    /// The filter on whole hours (the rollup's resolution); cost by end user (`byUser`, or
+    /// `--user`) is kept per UTC day, so its start moves back to the day's midnight.
+    func message(byUser: Bool = false) -> Llmlab_V1_AnalyticsFilter {
         let now = Date()
         let until = Self.hour(until?.date ?? now, roundingUp: true)
-        let since = Self.hour(since?.date ?? now.addingTimeInterval(-7 * 86_400), roundingUp: false)
+        var since = Self.hour(since?.date ?? now.addingTimeInterval(-7 * 86_400), roundingUp: false)
+        if byUser || user != nil { since -= since % 86_400 }
         return Llmlab_V1_AnalyticsFilter.with {
             $0.since = Google_Protobuf_Timestamp(seconds: since, nanos: 0)
             $0.until = Google_Protobuf_Timestamp(seconds: max(until, since + 3_600), nanos: 0)

@@ -269,12 +269,24 @@ struct AnalyticsAPI: Llmlab_V1_AnalyticsService.SimpleServiceProtocol {
         }
     }
 
-    /// Cost by end user comes from a rollup without key and route columns.
-    static func checkUserCombination(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], field: String) throws {
+    /// Cost by end user comes from a rollup kept per UTC day, project and user: it combines
+    /// with those only, and its range is whole days (ending at a midnight or now).
+    static func checkUserCombination(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], field: String,
+                                     now: Date = Date()) throws {
         guard filter.needsUserRollup(groupBy: groupBy) else { return }
-        if filter.apiKeyID != nil || filter.routeID != nil || groupBy.contains(where: \.needsKeyRollup) {
-            throw ValidationError(field: filter.endUser != nil && !groupBy.contains(.user) ? "filter.user" : field,
-                                  reason: "user cannot be combined with api_key or route (cost by user is kept per project, provider and model); drop one of them")
+        let userField = filter.endUser != nil && !groupBy.contains(.user) ? "filter.user" : field
+        if let other = groupBy.first(where: { !$0.combinesWithUser }) {
+            throw ValidationError(field: userField, reason: "user combines only with project and day (cost by user is kept per UTC day and project); drop \(other.rawValue)")
+        }
+        for (name, set) in [("api_key_id", filter.apiKeyID != nil), ("route_id", filter.routeID != nil),
+                            ("provider", filter.provider != nil), ("model", filter.model != nil)] where set {
+            throw ValidationError(field: userField, reason: "user combines only with the project filter (cost by user is kept per UTC day and project); drop filter.\(name)")
+        }
+        guard Int(filter.since.timeIntervalSince1970) % 86_400 == 0 else {
+            throw ValidationError(field: "filter.since", reason: "cost by user is kept per UTC day: start at a UTC midnight, e.g. 2026-05-01T00:00:00Z")
+        }
+        guard Int(filter.until.timeIntervalSince1970) % 86_400 == 0 || filter.until >= now.addingTimeInterval(-3_600) else {
+            throw ValidationError(field: "filter.until", reason: "cost by user is kept per UTC day: end at a UTC midnight (or at the current hour)")
         }
     }
 

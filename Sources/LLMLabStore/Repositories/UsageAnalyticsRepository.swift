@@ -55,18 +55,18 @@ public enum UsageRollup {
             """
     }
 
-    /// Like ``upsertFromInserted``, for the end-user rollup `usage_user_hourly` (tenant
+    /// Like ``upsertFromInserted``, for the end-user rollup `usage_user_daily` (tenant
     /// migration 0011): every event, "" for calls that named no user, so its sums match.
     static let upsertUsersFromInserted = """
-        INSERT INTO usage_user_hourly AS u (hour, project_id, end_user, provider, model, requests, errors, unpriced_requests,
+        INSERT INTO usage_user_daily AS u (day, project_id, end_user, requests, errors, unpriced_requests,
                 input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
                 reasoning_tokens, cost_usd)
-            SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, end_user, provider, model,
+            SELECT date_trunc('day', occurred_at, 'UTC'), project_id, end_user,
                    count(*), count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE NOT priced),
                    sum(input_tokens), sum(cached_input_tokens), sum(cache_write_5m_tokens), sum(cache_write_1h_tokens),
                    sum(output_tokens), sum(reasoning_tokens), coalesce(sum(cost_usd), 0)
-            FROM inserted GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT (hour, project_id, end_user, provider, model) DO UPDATE SET
+            FROM inserted GROUP BY 1, 2, 3
+            ON CONFLICT (day, project_id, end_user) DO UPDATE SET
                 requests = u.requests + EXCLUDED.requests,
                 errors = u.errors + EXCLUDED.errors,
                 unpriced_requests = u.unpriced_requests + EXCLUDED.unpriced_requests,
@@ -101,8 +101,8 @@ public enum AnalyticsDimension: String, Sendable, Hashable, CaseIterable {
 
     var isTime: Bool { self == .day || self == .hour }
 
-    /// Only the analytics rollup has these columns; the end-user rollup does not.
-    public var needsKeyRollup: Bool { self == .apiKey || self == .route }
+    /// What the end-user rollup (per UTC day, project and user) can also group by.
+    public var combinesWithUser: Bool { self == .user || self == .project || self == .day }
 }
 
 /// What to read: a time range of whole hours, narrowed by each field that is set.
@@ -117,7 +117,7 @@ public struct AnalyticsFilter: Sendable, Hashable {
     /// The end user ("" matches calls that named none).
     public var endUser: String?
 
-    /// Whether answering needs the end-user rollup (`usage_user_hourly`).
+    /// Whether answering needs the end-user rollup (`usage_user_daily`).
     public func needsUserRollup(groupBy: [AnalyticsDimension]) -> Bool {
         endUser != nil || groupBy.contains(.user)
     }
@@ -219,7 +219,7 @@ public struct UsageAnalyticsRepository: Sendable {
     static let totalsColumnCount = 12
     /// The same columns without the latency histogram (zeros): summing eleven array
     /// elements per rollup row is most of a long range's cost, and only model health reads
-    /// latencies. Also what `usage_user_hourly`, which keeps none, can answer.
+    /// latencies. Also what `usage_user_daily`, which keeps none, can answer.
     static let totalsWithoutLatencySelect: String = {
         let zeros = Array(repeating: "0", count: UsageRollup.bucketCount).joined(separator: ", ")
         return """
@@ -255,23 +255,32 @@ public struct UsageAnalyticsRepository: Sendable {
     /// dimensions ascending, then cost and requests descending, then the other keys. At
     /// most `limit` groups.
     ///
-    /// A filter or grouping by end user reads `usage_user_hourly` instead, which has no key,
-    /// route or latency columns: the caller must not combine those (the analytics API
-    /// refuses it with a clear message). Latency sums and the histogram are read only with
+    /// A filter or grouping by end user reads `usage_user_daily` instead, which is kept per
+    /// UTC day and project only: the caller must not combine it with other dimensions or
+    /// filters (the analytics API refuses that with a clear message), and `since` counts
+    /// from the start of its UTC day. Latency sums and the histogram are read only with
     /// `latency` (model health); otherwise they are zero.
     public func groups(_ filter: AnalyticsFilter, groupBy: [AnalyticsDimension], limit: Int,
                        latency: Bool = false) async throws -> [UsageGroupRecord] {
         let byUser = filter.needsUserRollup(groupBy: groupBy)
-        precondition(!byUser || (filter.apiKeyID == nil && filter.routeID == nil && !groupBy.contains(where: \.needsKeyRollup)),
-                     "the end-user rollup has no key or route columns")
+        precondition(!byUser || (filter.apiKeyID == nil && filter.routeID == nil && filter.provider == nil && filter.model == nil
+                                 && groupBy.allSatisfy(\.combinesWithUser)),
+                     "the end-user rollup is kept per day, project and user only")
         var bindings = PostgresBindings()
         let source: String
         let whereSQL: String
         if !byUser, !groupBy.contains(.hour), let days = Self.wholeDays(from: filter.since, to: filter.until) {
             source = Self.hourlyAndDaily(filter.since, days, filter.until, &bindings)
             whereSQL = Self.whereClause(filter, &bindings, time: false)
+        } else if byUser {
+            source = "(SELECT day AS hour, project_id, end_user, requests, errors, unpriced_requests, input_tokens, "
+                + "cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd "
+                + "FROM usage_user_daily) AS usage_user_daily"
+            var dayAligned = filter
+            dayAligned.since = Date(timeIntervalSince1970: (filter.since.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+            whereSQL = Self.whereClause(dayAligned, &bindings)
         } else {
-            source = byUser ? "usage_user_hourly" : "usage_rollup_hourly"
+            source = "usage_rollup_hourly"
             whereSQL = Self.whereClause(filter, &bindings)
         }
         let keys = groupBy.map(\.expression)

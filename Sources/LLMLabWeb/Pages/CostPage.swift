@@ -85,8 +85,9 @@ struct CostOptions {
         range = chosen.0
         hours = chosen.2
         let requested = query["granularity"] == "hour" ? "hour" : query["granularity"] == "day" ? "day" : (hours <= 24 ? "hour" : "day")
-        granularity = hours > 168 ? "day" : requested
         dimension = Dimension(rawValue: query["by"]) ?? .model
+        // Cost by end user is kept per UTC day.
+        granularity = hours > 168 || dimension == .user ? "day" : requested
         project = query["project"]
         until = UTCTime.hourCeiling(now)
         since = until.addingTimeInterval(-Double(hours) * 3600)

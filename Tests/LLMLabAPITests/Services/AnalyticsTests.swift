@@ -149,7 +149,7 @@ struct AnalyticsTests {
         }
     }
 
-    @Test("cost by end user: grouping, filter, top users; not combinable with key or route; not in model health")
+    @Test("cost by end user: grouping, filter, top users over whole days; only with project and day; not in model health")
     func byUser() async throws {
         try await TestControlPlane.with { cp in
             let a = try await cp.makeTenant("analytics-users")
@@ -166,7 +166,8 @@ struct AnalyticsTests {
             }
             try await Self.seed(events, tenant: tenantID, cp)
             let analytics = Llmlab_V1_AnalyticsService.Client(wrapping: cp.client)
-            let window = Self.range(Self.hour, hours: 2)
+            // Cost by user is kept per UTC day: the window is whole days.
+            let window = Self.range(ISO8601DateFormatter().date(from: "2026-03-02T00:00:00Z")!, hours: 24)
 
             let byUser = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.user] }, metadata: a.ownerAuth)
             #expect(byUser.groups.map(\.user) == ["alice", "bob", ""])
@@ -176,8 +177,9 @@ struct AnalyticsTests {
 
             var onlyBob = window
             onlyBob.user = "bob"
-            let bob = try await analytics.queryCost(.with { $0.filter = onlyBob; $0.groupBy = [.model, .day] }, metadata: a.ownerAuth)
-            #expect(bob.total.costUsd == "0.5" && bob.groups.map(\.model) == ["gpt-4o"])
+            let bob = try await analytics.queryCost(.with { $0.filter = onlyBob; $0.groupBy = [.project, .day] }, metadata: a.ownerAuth)
+            #expect(bob.total.costUsd == "0.5" && bob.groups.map(\.projectID) == [project.id])
+            #expect(bob.groups.first?.day.date == ISO8601DateFormatter().date(from: "2026-03-02T00:00:00Z"))
 
             let top = try await analytics.topN(.with { $0.filter = window; $0.dimension = .user; $0.limit = 2 }, metadata: a.ownerAuth)
             #expect(top.entries.map(\.user) == ["alice", "bob"])
@@ -193,6 +195,12 @@ struct AnalyticsTests {
                 }
             }
             await refused({ _ = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.user, .apiKey] }, metadata: a.ownerAuth) }, "group_by")
+            await refused({ _ = try await analytics.queryCost(.with { $0.filter = window; $0.groupBy = [.user, .model] }, metadata: a.ownerAuth) }, "group_by")
+            await refused({ _ = try await analytics.topN(.with { $0.filter = Self.range(Self.hour, hours: 2); $0.dimension = .user }, metadata: a.ownerAuth) }, "filter.since")
+            var bobByModel = onlyBob
+            bobByModel.model = "gpt-4o"
+            let bobModel = bobByModel
+            await refused({ _ = try await analytics.queryCost(.with { $0.filter = bobModel }, metadata: a.ownerAuth) }, "filter.user")
             var bobAndRoute = onlyBob
             bobAndRoute.routeID = UUID().uuidString.lowercased()
             let bobRoute = bobAndRoute, bobOnly = onlyBob

@@ -69,7 +69,7 @@ BEGIN
   END LOOP;
 END $$;
 
-\echo '==> rollups (usage_hourly, usage_rollup_hourly, usage_user_hourly, usage_key_monthly)'
+\echo '==> rollups (usage_hourly, usage_rollup_hourly, usage_user_daily, usage_key_monthly)'
 INSERT INTO usage_hourly (project_id, provider, model, hour, requests, errors, unpriced_requests, input_tokens,
     cached_input_tokens, output_tokens, reasoning_tokens, cost_usd)
 SELECT project_id, provider, model, date_trunc('hour', occurred_at, 'UTC'), count(*), count(*) FILTER (WHERE status >= 400),
@@ -112,12 +112,12 @@ SELECT date_trunc('day', hour, 'UTC'), project_id, provider, model, api_key_id, 
        ARRAY[sum(latency_buckets[1]), sum(latency_buckets[2]), sum(latency_buckets[3]), sum(latency_buckets[4]), sum(latency_buckets[5]), sum(latency_buckets[6]), sum(latency_buckets[7]), sum(latency_buckets[8]), sum(latency_buckets[9]), sum(latency_buckets[10]), sum(latency_buckets[11])]::int8[]
 FROM usage_rollup_hourly GROUP BY 1, 2, 3, 4, 5, 6;
 
-INSERT INTO usage_user_hourly (hour, project_id, end_user, provider, model, requests, errors, unpriced_requests,
+INSERT INTO usage_user_daily (day, project_id, end_user, requests, errors, unpriced_requests,
     input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_usd)
-SELECT date_trunc('hour', occurred_at, 'UTC'), project_id, end_user, provider, model, count(*),
+SELECT date_trunc('day', occurred_at, 'UTC'), project_id, end_user, count(*),
        count(*) FILTER (WHERE status >= 400), 0, sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), 0, sum(cost_usd)
 FROM usage_events WHERE request_id LIKE 'bench-%'
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3;
 
 INSERT INTO usage_key_monthly (api_key_id, month, requests, cost_usd)
 SELECT api_key_id, (date_trunc('month', occurred_at, 'UTC') AT TIME ZONE 'UTC')::date, count(*), sum(cost_usd)
@@ -180,4 +180,4 @@ GROUP BY trace_id
 ON CONFLICT (trace_id) DO NOTHING;
 
 \echo '==> analyse'
-ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_rollup_daily; ANALYZE usage_user_hourly; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;
+ANALYZE usage_events; ANALYZE usage_hourly; ANALYZE usage_rollup_hourly; ANALYZE usage_rollup_daily; ANALYZE usage_user_daily; ANALYZE usage_key_monthly; ANALYZE spans; ANALYZE traces;

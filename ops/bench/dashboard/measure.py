@@ -134,6 +134,13 @@ def measure_rpcs(target: str, ca_file: str, tenant: str, email: str, password: s
         until.FromDatetime(now)
         return analytics.AnalyticsFilter(since=since, until=until)
 
+    def days(count: int) -> analytics.AnalyticsFilter:
+        """Whole UTC days ending now: cost by user is kept per day."""
+        since, until = Timestamp(), Timestamp()
+        since.FromDatetime((now - dt.timedelta(days=count)).replace(hour=0))
+        until.FromDatetime(now)
+        return analytics.AnalyticsFilter(since=since, until=until)
+
     D = analytics.AnalyticsDimension
     project_filter = window(30)
     project_filter.project_id = project_id
@@ -148,9 +155,9 @@ def measure_rpcs(target: str, ca_file: str, tenant: str, email: str, password: s
         "QueryCost 30d one project by key": lambda: stub.QueryCost(analytics.QueryCostRequest(
             filter=project_filter, group_by=[D.ANALYTICS_DIMENSION_API_KEY]), metadata=metadata),
         "QueryCost 30d by user": lambda: stub.QueryCost(analytics.QueryCostRequest(
-            filter=window(30), group_by=[D.ANALYTICS_DIMENSION_USER]), metadata=metadata),
+            filter=days(30), group_by=[D.ANALYTICS_DIMENSION_USER]), metadata=metadata),
         "TopN 30d users": lambda: stub.TopN(analytics.TopNRequest(
-            filter=window(30), dimension=D.ANALYTICS_DIMENSION_USER, limit=10), metadata=metadata),
+            filter=days(30), dimension=D.ANALYTICS_DIMENSION_USER, limit=10), metadata=metadata),
         "TopN 30d models": lambda: stub.TopN(analytics.TopNRequest(
             filter=window(30), dimension=D.ANALYTICS_DIMENSION_MODEL, limit=10), metadata=metadata),
         "Forecast all projects": lambda: stub.Forecast(analytics.ForecastRequest(), metadata=metadata),
