@@ -29,6 +29,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -139,6 +140,13 @@ def login(driver: WebDriver, stack: Stack, web: WebTenant, email: str) -> None:
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form[action='/ui/login'] button[type='submit']").click()
     WebDriverWait(driver, 15).until(lambda d: "/ui/login" not in d.current_url)
+    loaded(driver)
+
+
+def loaded(driver: WebDriver) -> None:
+    """Waits for the page a click navigated to to finish loading."""
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def by_testid(driver: WebDriver, testid: str) -> Any:
@@ -181,6 +189,7 @@ def test_trace_waterfall_and_explanation(stack: Stack, web: WebTenant, browser: 
     browser.get(f"{stack.root_url}/ui/traces")
     link = browser.find_element(By.CSS_SELECTOR, f"a[href='/ui/traces/{web.trace_id}']")
     link.click()
+    loaded(browser)
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-testid='waterfall']")))
     rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid='waterfall-row']")
     assert len(rows) == 2, [row.text for row in rows]
@@ -202,7 +211,9 @@ def test_settings_mask_keys_and_forms_work(stack: Stack, web: WebTenant, browser
     form = by_testid(browser, "create-project-form")
     form.find_element(By.NAME, "name").send_keys("Made in the browser")
     form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-    WebDriverWait(browser, 15).until(lambda d: "Made in the browser" in d.find_element(By.TAG_NAME, "body").text)
+    # The post redirects back to the page: the old body goes stale while it loads.
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "Made in the browser" in d.find_element(By.TAG_NAME, "body").text)
     env = dict(stack.env, HOME=str(stack.home.parent / "user-webco"))
     names = [p["name"] for p in stack.admin_json("project", "list", env=env)]
     assert "Made in the browser" in names
